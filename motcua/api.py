@@ -1,0 +1,57 @@
+"""The HTTP API at /api/v1/: one NinjaAPI, each domain app contributes a router."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from motcua.catalog.api import router as catalog_router
+from motcua.core.api_schemas import problems_from_ninja
+from motcua.core.errors import DomainError, FieldError, ValidationFailed
+from motcua.identity.api import BearerAuth
+from motcua.identity.api import router as identity_router
+
+api = NinjaAPI(
+    title="motcua API",
+    version="1",
+    description=(
+        "Public procedure catalog, accounts and (in later versions) dossiers of the motcua one-stop system. "
+        "Errors share one shape: `{error, message, message_vi, message_en, errors: [{field, rule, message}]}`. "
+        "Authenticate with `POST /api/v1/auth/token` and send `Authorization: Bearer <token>`. "
+        "Answers are in Vietnamese by default; send `Accept-Language: en` for English."
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+api.add_router("/", catalog_router)
+api.add_router("/", identity_router)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    failure = ValidationFailed(_("The request is not valid."), problems_from_ninja(exc.errors))
+    return api.create_response(request, failure.as_dict(), status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    failure = DomainError(
+        _("Authentication required: send a valid bearer token."),
+        [FieldError("Authorization", "bearer_token", _("Missing, expired or revoked token."))],
+    )
+    failure.code = "unauthorized"
+    response = api.create_response(request, failure.as_dict(), status=401)
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+__all__ = ["api", "BearerAuth"]

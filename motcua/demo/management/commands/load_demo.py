@@ -1,0 +1,58 @@
+"""Load the demo units, accounts and catalog. Idempotent: a second run changes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from motcua.catalog.services import import_catalog
+from motcua.identity.models import User
+from motcua.identity.services import CitizenSignup, register_citizen, save_staff
+from motcua.organization.models import Unit
+from motcua.organization.services import assign_role, save_unit
+
+from ...data import CITIZENS, DEMO_COMMUNE, DEMO_PASSWORD, STAFF, UNITS
+
+CATALOG = Path(__file__).resolve().parents[3] / "catalog" / "demo" / "catalog.json"
+
+
+class Command(BaseCommand):
+    help = "Load the demo units, demo accounts (password motcua-demo) and the demo catalog. Needs MOTCUA_DEMO=1."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--quiet-accounts", action="store_true", help="Do not print the demo accounts.")
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO:
+            raise CommandError("Demo data has known passwords: set MOTCUA_DEMO=1 to load it (never in production).")
+        units: dict[str, Unit] = {}
+        for code, parent, level, name_vi, name_en, address, province in UNITS:
+            units[code] = save_unit(agency_code=code, parent=units.get(parent) if parent else None, level=level,
+                                    name_vi=name_vi, name_en=name_en, address=address, province_code=province)
+        for username, full_name, email, roles, superuser in STAFF:
+            user = save_staff(username=username, full_name=full_name, email=email, password=DEMO_PASSWORD,
+                              is_superuser=superuser)
+            for role, unit_code in roles:
+                assign_role(user, units[unit_code], role)
+        for username, national_id, full_name, birth, sex, phone, email, address in CITIZENS:
+            if not User.objects.filter(username=username).exists():
+                register_citizen(CitizenSignup(
+                    username=username, national_id=national_id, full_name=full_name, birth_date=birth, sex=sex,
+                    phone=phone, email=email, address=address, password=DEMO_PASSWORD,
+                    home_unit=units[DEMO_COMMUNE],
+                ))
+        report = import_catalog(json.loads(CATALOG.read_text(encoding="utf-8")))
+        self.stdout.write(f"Demo catalog: {report.summary()}")
+        if not options["quiet_accounts"]:
+            self.stdout.write("Demo accounts (password: motcua-demo):")
+            for username, *_rest in CITIZENS:
+                self.stdout.write(f"  {username:<15} citizen of {units[DEMO_COMMUNE].name_vi}")
+            for username, _name, _email, roles, _su in STAFF:
+                described = ", ".join(f"{role} @ {code}" for role, code in roles)
+                self.stdout.write(f"  {username:<15} {described}")

@@ -1,0 +1,88 @@
+"""Accounts over the API: bearer tokens and the caller's own profile."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Field as SchemaField
+from ninja import Router, Schema
+from ninja.security import HttpBearer
+
+from motcua.core.api_schemas import ERRORS, ErrorOut
+from motcua.organization.queries import roles_of
+
+from . import queries, services
+from .models import User
+
+router = Router(tags=["accounts"])
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = queries.user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class TokenIn(Schema):
+    username: str = SchemaField(..., min_length=1, max_length=254,
+                                description="Username, citizen ID number, tax code or e-mail.")
+    password: str = SchemaField(..., min_length=1, max_length=4096)
+    otp: str | None = SchemaField(None, max_length=12, description="TOTP code, for staff with a second factor.")
+
+
+class TokenOut(Schema):
+    access_token: str
+    token_type: str
+    expires_in: int
+
+
+class RoleOut(Schema):
+    role: str
+    unit: str
+    unit_name: str
+
+
+class MeOut(Schema):
+    username: str
+    kind: str
+    display_name: str
+    full_name: str
+    email: str
+    phone: str
+    national_id: str | None
+    birth_date: date | None
+    sex: str
+    address: str
+    tax_code: str | None
+    organization_name: str
+    representative: str
+    home_unit: str | None
+    roles: list[RoleOut]
+    totp_enabled: bool
+
+
+@router.post("/auth/token", response={200: TokenOut, 401: ErrorOut, 429: ErrorOut, **ERRORS}, auth=None,
+             summary="Exchange a password (and TOTP code) for a bearer token")
+def create_token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
+    user = services.login(request, payload.username, payload.password, payload.otp)
+    raw, _token = services.issue_token(user)
+    return {"access_token": raw, "token_type": "bearer", "expires_in": settings.API_TOKEN_TTL_SECONDS}
+
+
+@router.get("/me", response={200: MeOut, 401: ErrorOut}, auth=BearerAuth(), summary="The caller's account")
+def me(request: HttpRequest) -> dict[str, Any]:
+    user: User = request.auth
+    return {
+        "username": user.username, "kind": user.kind, "display_name": user.display_name,
+        "full_name": user.full_name, "email": user.email, "phone": user.phone, "national_id": user.national_id,
+        "birth_date": user.birth_date, "sex": user.sex, "address": user.address, "tax_code": user.tax_code,
+        "organization_name": user.organization_name, "representative": user.representative,
+        "home_unit": user.home_unit.agency_code if user.home_unit else None,
+        "roles": [{"role": a.role, "unit": a.unit.agency_code, "unit_name": a.unit.name_vi} for a in roles_of(user)],
+        "totp_enabled": queries.has_totp(user),
+    }

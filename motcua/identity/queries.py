@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from django.db.models import Q
+
+from motcua.core import clock
+
+from .models import ApiToken, User
+
+
+def find_by_identifier(identifier: str) -> User | None:
+    """The account whose username, citizen ID number, tax code or e-mail is `identifier` (e-mail case-insensitive)."""
+    identifier = identifier.strip()
+    if not identifier:
+        return None
+    matches = list(
+        User.objects.filter(
+            Q(username=identifier) | Q(national_id=identifier) | Q(tax_code=identifier) | Q(email__iexact=identifier)
+        )[:2]
+    )
+    # An e-mail shared by two accounts identifies neither: refuse rather than guess.
+    return matches[0] if len(matches) == 1 else None
+
+
+def is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > clock.now()
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user holding the unexpired, unrevoked API token `raw`."""
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=ApiToken.hash(raw), revoked_at__isnull=True, expires_at__gt=clock.now())
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    return token.user
+
+
+def has_totp(user: User) -> bool:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()

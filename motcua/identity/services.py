@@ -1,0 +1,235 @@
+"""Every write to accounts: sign-up, login bookkeeping (lockout), API tokens, TOTP second factor."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate as django_authenticate
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from motcua.core import clock
+from motcua.core.errors import DomainError, FieldError, ValidationFailed
+from motcua.organization.models import Unit
+
+from . import queries
+from .models import AccountKind, ApiToken, OrganizationType, Sex, User
+from .validators import citizen_id_errors, tax_code_errors
+
+
+class LoginFailed(DomainError):
+    status = 401
+    code = "invalid_credentials"
+
+
+class AccountLocked(DomainError):
+    status = 429
+    code = "account_locked"
+
+
+class SecondFactorRequired(DomainError):
+    status = 401
+    code = "otp_required"
+
+
+@dataclass(frozen=True)
+class CitizenSignup:
+    national_id: str
+    full_name: str
+    birth_date: date
+    sex: str
+    phone: str
+    email: str
+    address: str
+    password: str
+    home_unit: Unit | None = None
+    username: str = ""  # defaults to the national ID number
+
+
+@dataclass(frozen=True)
+class OrganizationSignup:
+    tax_code: str
+    organization_name: str
+    organization_type: str
+    representative: str
+    phone: str
+    email: str
+    address: str
+    password: str
+    home_unit: Unit | None = None
+
+
+def _contact_errors(email: str, phone: str) -> list[FieldError]:
+    errors = []
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        errors.append(FieldError("email", "format", _("Enter a valid e-mail address.")))
+    else:
+        if User.objects.filter(email__iexact=email).exists():
+            errors.append(FieldError("email", "unique", _("An account with this e-mail already exists.")))
+    digits = phone.replace(" ", "").replace("+84", "0")
+    if phone and not (digits.isdigit() and 9 <= len(digits) <= 11):
+        errors.append(FieldError("phone", "format", _("Enter a phone number of 9 to 11 digits.")))
+    return errors
+
+
+def _password_errors(password: str, user: User) -> list[FieldError]:
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        return [FieldError("password", "strength", message) for message in exc.messages]
+    return []
+
+
+@transaction.atomic
+def register_citizen(data: CitizenSignup) -> User:
+    """A citizen account; its username is the citizen ID number."""
+    errors = citizen_id_errors(data.national_id, birth_date=data.birth_date, sex=data.sex)
+    if not errors and User.objects.filter(national_id=data.national_id).exists():
+        errors.append(FieldError("national_id", "unique", _("An account with this identity number already exists.")))
+    if not data.full_name.strip():
+        errors.append(FieldError("full_name", "required", _("The full name is required.")))
+    if data.sex not in Sex.values:
+        errors.append(FieldError("sex", "choice", _("Choose male or female.")))
+    if data.birth_date > clock.today():
+        errors.append(FieldError("birth_date", "past", _("The birth date must be in the past.")))
+    errors += _contact_errors(data.email, data.phone)
+    user = User(
+        username=data.username or data.national_id, kind=AccountKind.CITIZEN, national_id=data.national_id,
+        full_name=data.full_name.strip(), birth_date=data.birth_date, sex=data.sex, phone=data.phone,
+        email=data.email, address=data.address, home_unit=data.home_unit, date_joined=clock.now(),
+    )
+    errors += _password_errors(data.password, user)
+    if errors:
+        raise ValidationFailed(_("The sign-up form has errors."), errors)
+    user.set_password(data.password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def register_organization(data: OrganizationSignup) -> User:
+    """An organization account; its username is the tax code."""
+    errors = tax_code_errors(data.tax_code)
+    if not errors and User.objects.filter(tax_code=data.tax_code).exists():
+        errors.append(FieldError("tax_code", "unique", _("An account with this tax code already exists.")))
+    if not data.organization_name.strip():
+        errors.append(FieldError("organization_name", "required", _("The organization name is required.")))
+    if data.organization_type not in OrganizationType.values:
+        errors.append(FieldError("organization_type", "choice", _("Choose the kind of organization.")))
+    if not data.representative.strip():
+        errors.append(FieldError("representative", "required", _("The legal representative is required.")))
+    errors += _contact_errors(data.email, data.phone)
+    user = User(
+        username=data.tax_code, kind=AccountKind.ORGANIZATION, tax_code=data.tax_code,
+        organization_name=data.organization_name.strip(), organization_type=data.organization_type,
+        representative=data.representative.strip(), full_name=data.representative.strip(), phone=data.phone,
+        email=data.email, address=data.address, home_unit=data.home_unit, date_joined=clock.now(),
+    )
+    errors += _password_errors(data.password, user)
+    if errors:
+        raise ValidationFailed(_("The sign-up form has errors."), errors)
+    user.set_password(data.password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def save_staff(*, username: str, full_name: str, email: str, password: str | None = None,
+               is_superuser: bool = False) -> User:
+    """Create or update a staff account (roles are given with organization.services.assign_role)."""
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"kind": AccountKind.STAFF, "date_joined": clock.now()}
+    )
+    user.kind = AccountKind.STAFF
+    user.full_name = full_name
+    user.email = email
+    user.is_staff = True
+    user.is_superuser = is_superuser
+    if password is not None and (created or not user.check_password(password)):
+        user.set_password(password)
+    user.save()
+    return user
+
+
+def login(request: HttpRequest | None, identifier: str, password: str, otp: str | None = None) -> User:
+    """Check a password login; count failures per account and lock it after LOGIN_MAX_FAILURES.
+
+    A staff account with a confirmed TOTP device also needs the current `otp` code (SecondFactorRequired without it).
+    """
+    account = queries.find_by_identifier(identifier)
+    if account is not None and queries.is_locked(account):
+        raise AccountLocked(_("Too many failed logins: the account is locked for a while. Try again later."))
+    user = django_authenticate(request, username=identifier, password=password)
+    if user is None:
+        if account is not None:
+            _record_failure(account)
+        raise LoginFailed(_("The identifier or the password is wrong."))
+    if user.is_staff_member and queries.has_totp(user):
+        if not otp:
+            raise SecondFactorRequired(_("Enter the 6-digit code from your authenticator app."))
+        if not verify_totp(user, otp):
+            _record_failure(user)
+            raise LoginFailed(_("The authenticator code is wrong."))
+    User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None, last_login=clock.now())
+    return user
+
+
+def _record_failure(account: User) -> None:
+    with transaction.atomic():
+        User.objects.filter(pk=account.pk).update(failed_logins=F("failed_logins") + 1)
+        failures = User.objects.values_list("failed_logins", flat=True).get(pk=account.pk)
+        if failures >= settings.LOGIN_MAX_FAILURES:
+            User.objects.filter(pk=account.pk).update(
+                failed_logins=0, locked_until=clock.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+            )
+
+
+@transaction.atomic
+def issue_token(user: User) -> tuple[str, ApiToken]:
+    """A new bearer token for `user`: the raw token (shown once) and its stored record."""
+    raw = secrets.token_urlsafe(32)
+    now = clock.now()
+    token = ApiToken.objects.create(
+        user=user, key_hash=ApiToken.hash(raw), created_at=now,
+        expires_at=now + timedelta(seconds=settings.API_TOKEN_TTL_SECONDS),
+    )
+    return raw, token
+
+
+@transaction.atomic
+def start_totp_setup(user: User) -> TOTPDevice:
+    """An unconfirmed TOTP device for a staff account (replacing an earlier unconfirmed one)."""
+    if not user.is_staff_member:
+        raise ValidationFailed(_("Only staff accounts use a second factor."),
+                               [FieldError("user", "staff_only", _("Not a staff account."))])
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+
+
+@transaction.atomic
+def confirm_totp(user: User, code: str) -> TOTPDevice:
+    """Confirm the pending device with a code it generated; from then on logins need a code."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None or not device.verify_token(code.strip()):
+        raise ValidationFailed(_("The authenticator code is wrong."),
+                               [FieldError("otp", "totp", _("The code does not match; try the current one."))])
+    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    device.confirmed = True
+    device.save()
+    return device
+
+
+def verify_totp(user: User, code: str) -> bool:
+    code = (code or "").strip()
+    return any(device.verify_token(code) for device in TOTPDevice.objects.filter(user=user, confirmed=True))
