@@ -163,6 +163,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(DATA_DIR / "static")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Files: local folder by default; MOTCUA_STORAGE=s3 uses django-storages with the MOTCUA_S3_* settings.
 if env("STORAGE", "local") == "s3":

@@ -66,7 +66,9 @@ class Procedure(models.Model):
     """A procedure's identity (its code) and lifecycle; what it says lives in its immutable versions."""
 
     code = models.CharField(_("procedure code"), max_length=30, unique=True)
-    status = models.CharField(_("status"), max_length=20, choices=ProcedureStatus.choices, default=ProcedureStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ProcedureStatus.choices, default=ProcedureStatus.DRAFT
+    )
     field = models.ForeignKey(Field, verbose_name=_("field"), on_delete=models.PROTECT, related_name="procedures")
     current_version = models.ForeignKey(
         "ProcedureVersion", verbose_name=_("version in force"), null=True, blank=True, on_delete=models.PROTECT,

@@ -30,9 +30,10 @@ def encode_cursor(code: str) -> str:
 def decode_cursor(cursor: str) -> str | None:
     """The procedure code a cursor points after, or None if the cursor is not one of ours."""
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        code = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
+    return code or None
 
 
 def fields_with_counts() -> QuerySet[Field]:

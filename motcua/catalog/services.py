@@ -68,8 +68,13 @@ def _path(loc: tuple[Any, ...], prefix: str) -> str:
     return out
 
 
-def _validate_records(raw: Any, key: str, model: type[BaseModel], label: str, errors: list[FieldError]) -> list[Any]:
-    """Validate each record of raw[key] on its own, so one bad record does not hide the others' errors."""
+def _validate_records(
+    raw: Any, key: str, model: type[BaseModel], label: str, errors: list[FieldError]
+) -> list[tuple[int, Any]]:
+    """Validate each record of raw[key] on its own, so one bad record does not hide the others' errors.
+
+    Returns the valid records with their index in the file, so later rules name the right record.
+    """
     records = raw.get(key, []) if isinstance(raw, dict) else []
     if not isinstance(records, list):
         errors.append(FieldError(key, "list_type", _("Must be a list.")))
@@ -79,7 +84,7 @@ def _validate_records(raw: Any, key: str, model: type[BaseModel], label: str, er
         name = record.get(label) if isinstance(record, dict) else None
         prefix = f"{key}[{index}]" + (f" ({name})" if name else "")
         try:
-            valid.append(model.model_validate(record))
+            valid.append((index, model.model_validate(record)))
         except PydanticError as exc:
             for problem in exc.errors(include_url=False):
                 errors.append(FieldError(_path(problem["loc"], prefix), problem["type"], problem["msg"]))
@@ -103,13 +108,14 @@ def validate_catalog(raw: Any) -> CatalogIn:
     def duplicates(codes: list[str]) -> set[str]:
         return {code for code in codes if codes.count(code) > 1}
 
-    for code in sorted(duplicates([f.code for f in fields])):
+    for code in sorted(duplicates([f.code for _i, f in fields])):
         errors.append(FieldError(f"fields ({code})", "unique", _("The field code appears more than once.")))
-    for code in sorted(duplicates([p.code for p in procedures])):
+    for code in sorted(duplicates([p.code for _i, p in procedures])):
         errors.append(FieldError(f"procedures ({code})", "unique", _("The procedure code appears more than once.")))
-    known_fields = {f.code for f in fields} | set(Field.objects.values_list("code", flat=True))
+    # Codes of records that failed their own checks count as known: their problems are reported already.
+    known_fields = _raw_codes(raw, "fields") | set(Field.objects.values_list("code", flat=True))
     templates_dir = Path(settings.CATALOG_FILES_DIR)
-    for index, procedure in enumerate(procedures):
+    for index, procedure in procedures:
         where = f"procedures[{index}] ({procedure.code})"
         if procedure.field not in known_fields:
             errors.append(FieldError(f"{where}.field", "unknown_field", _("No field has this code.")))
@@ -117,8 +123,8 @@ def validate_catalog(raw: Any) -> CatalogIn:
             if component.template and not (templates_dir / component.template).is_file():
                 errors.append(FieldError(f"{where}.components[{c_index}].template", "file_missing",
                                          _("The template file is not in the catalog files folder.")))
-    known_procedures = {p.code for p in procedures} | set(Procedure.objects.values_list("code", flat=True))
-    for index, announcement in enumerate(announcements):
+    known_procedures = _raw_codes(raw, "procedures") | set(Procedure.objects.values_list("code", flat=True))
+    for index, announcement in announcements:
         for i_index, item in enumerate(announcement.items):
             if item.procedure not in known_procedures:
                 errors.append(FieldError(
@@ -127,8 +133,14 @@ def validate_catalog(raw: Any) -> CatalogIn:
                 ))
     if errors:
         raise CatalogInvalid(_("The catalog was not imported: fix every problem listed and import again."), errors)
-    return CatalogIn(format="motcua.catalog/1", note=raw.get("note", ""), fields=fields, procedures=procedures,
-                     announcements=announcements)
+    return CatalogIn(format="motcua.catalog/1", note=str(raw.get("note", "")), fields=[f for _i, f in fields],
+                     procedures=[p for _i, p in procedures], announcements=[a for _i, a in announcements])
+
+
+def _raw_codes(raw: dict[str, Any], key: str) -> set[str]:
+    records = raw.get(key)
+    return {r["code"] for r in records if isinstance(r, dict) and isinstance(r.get("code"), str)} \
+        if isinstance(records, list) else set()
 
 
 def content_hash(procedure: ProcedureIn) -> str:

@@ -1,0 +1,45 @@
+# The two commands of the README: `make run` and `make test`. Everything else here serves them.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+SYSTEM_TEST_PACKAGES := gettext chromium fonts-noto-core
+
+.PHONY: run test lint messages bench
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+# Re-install only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py collectstatic --noinput -v0
+	MOTCUA_DEMO=1 $(PY) manage.py load_demo
+	@echo ""
+	@echo "motcua is serving at http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs)"
+	exec $(VENV)/bin/gunicorn motcua.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - --log-level warning
+
+test: $(VENV)/.installed-test
+	sh scripts/system-packages.sh $(SYSTEM_TEST_PACKAGES)
+	$(PY) manage.py compilemessages --ignore=.venv -v0
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+
+# Refresh the translation catalogs after changing UI text (then translate motcua/locale/*/LC_MESSAGES/django.po).
+messages: $(VENV)/.installed-test
+	cd motcua && ../$(PY) ../manage.py makemessages -l vi -l en --no-obsolete --ignore=demo/files/*
+
+bench: $(VENV)/.installed-test
+	@for script in bench/*.py; do [ -e "$$script" ] && $(PY) "$$script"; done; true
