@@ -41,7 +41,7 @@ STAFF = [
 # username, national_id, full name, birth date, sex, phone, e-mail, address
 CITIZENS = [
     ("citizen.demo", "001209012345", "Nguyễn Văn An", date(2009, 3, 15), "male", "0912345678",
-     "citizen.demo@motcua.local", "12 Hoàng Hoa Thám, phường Ngọc Hà, Hà Nội"),
+     "nguyen.van.an@example.vn", "12 Hoàng Hoa Thám, phường Ngọc Hà, Hà Nội"),
     ("citizen2.demo", "001198054321", "Trần Thị Bình", date(1998, 11, 2), "female", "0987654321",
-     "citizen2.demo@motcua.local", "40 Đội Cấn, phường Ngọc Hà, Hà Nội"),
+     "tran.thi.binh@example.vn", "40 Đội Cấn, phường Ngọc Hà, Hà Nội"),
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
@@ -20,7 +21,7 @@ class IdentifierBackend(ModelBackend):
         user = queries.find_by_identifier(username)
         if user is None:
             # Same work as a real check, so timing does not tell which identifiers exist.
-            self.user_model().set_password(password)
+            get_user_model()().set_password(password)
             return None
         if queries.is_locked(user):
             return None

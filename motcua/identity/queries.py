@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Q
 
 from motcua.core import clock
 
 from .models import ApiToken, User
+
+if TYPE_CHECKING:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 def find_by_identifier(identifier: str) -> User | None:
@@ -35,6 +40,21 @@ def user_for_token(raw: str) -> User | None:
     if token is None or not token.user.is_active:
         return None
     return token.user
+
+
+def active_user(pk: object) -> User | None:
+    """The active account with primary key `pk`, or None."""
+    try:
+        return User.objects.filter(pk=pk, is_active=True).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def pending_totp(user: User) -> TOTPDevice | None:
+    """The authenticator device `user` has started to set up but not confirmed yet."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
 
 
 def has_totp(user: User) -> bool:

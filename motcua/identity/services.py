@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -12,7 +13,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -95,7 +96,8 @@ def _password_errors(password: str, user: User) -> list[FieldError]:
 def register_citizen(data: CitizenSignup) -> User:
     """A citizen account; its username is the citizen ID number."""
     errors = citizen_id_errors(data.national_id, birth_date=data.birth_date, sex=data.sex)
-    if not errors and User.objects.filter(national_id=data.national_id).exists():
+    username = data.username or data.national_id
+    if not errors and User.objects.filter(Q(national_id=data.national_id) | Q(username=username)).exists():
         errors.append(FieldError("national_id", "unique", _("An account with this identity number already exists.")))
     if not data.full_name.strip():
         errors.append(FieldError("full_name", "required", _("The full name is required.")))
@@ -105,7 +107,7 @@ def register_citizen(data: CitizenSignup) -> User:
         errors.append(FieldError("birth_date", "past", _("The birth date must be in the past.")))
     errors += _contact_errors(data.email, data.phone)
     user = User(
-        username=data.username or data.national_id, kind=AccountKind.CITIZEN, national_id=data.national_id,
+        username=username, kind=AccountKind.CITIZEN, national_id=data.national_id,
         full_name=data.full_name.strip(), birth_date=data.birth_date, sex=data.sex, phone=data.phone,
         email=data.email, address=data.address, home_unit=data.home_unit, date_joined=clock.now(),
     )
@@ -121,7 +123,7 @@ def register_citizen(data: CitizenSignup) -> User:
 def register_organization(data: OrganizationSignup) -> User:
     """An organization account; its username is the tax code."""
     errors = tax_code_errors(data.tax_code)
-    if not errors and User.objects.filter(tax_code=data.tax_code).exists():
+    if not errors and User.objects.filter(Q(tax_code=data.tax_code) | Q(username=data.tax_code)).exists():
         errors.append(FieldError("tax_code", "unique", _("An account with this tax code already exists.")))
     if not data.organization_name.strip():
         errors.append(FieldError("organization_name", "required", _("The organization name is required.")))
@@ -178,11 +180,33 @@ def login(request: HttpRequest | None, identifier: str, password: str, otp: str 
     if user.is_staff_member and queries.has_totp(user):
         if not otp:
             raise SecondFactorRequired(_("Enter the 6-digit code from your authenticator app."))
-        if not verify_totp(user, otp):
-            _record_failure(user)
-            raise LoginFailed(_("The authenticator code is wrong."))
-    User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None, last_login=clock.now())
+        login_second_factor(user, otp)
+        return user
+    _record_success(user)
     return user
+
+
+def login_second_factor(user: User, otp: str) -> TOTPDevice:
+    """The second step of a login whose password was right but which raised SecondFactorRequired.
+
+    Checks the authenticator code of `user`; a wrong code counts as a failed login (and may lock the account).
+    Returns the device that accepted the code, so a web session can be marked as verified with it.
+    """
+    user.refresh_from_db(fields=["locked_until", "failed_logins", "is_active"])
+    if queries.is_locked(user):
+        raise AccountLocked(_("Too many failed logins: the account is locked for a while. Try again later."))
+    if not user.is_active:
+        raise LoginFailed(_("The identifier or the password is wrong."))
+    device = _device_accepting(user, otp)
+    if device is None:
+        _record_failure(user)
+        raise LoginFailed(_("The authenticator code is wrong."))
+    _record_success(user)
+    return device
+
+
+def _record_success(user: User) -> None:
+    User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None, last_login=clock.now())
 
 
 def _record_failure(account: User) -> None:
@@ -231,5 +255,26 @@ def confirm_totp(user: User, code: str) -> TOTPDevice:
 
 
 def verify_totp(user: User, code: str) -> bool:
+    return _device_accepting(user, code) is not None
+
+
+def _device_accepting(user: User, code: str | None) -> TOTPDevice | None:
+    """The confirmed device of `user` that accepts `code` (each code is accepted once), or None."""
     code = (code or "").strip()
-    return any(device.verify_token(code) for device in TOTPDevice.objects.filter(user=user, confirmed=True))
+    if not code:
+        return None
+    with transaction.atomic():
+        # Locked rows: two requests cannot both spend the same code.
+        for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
+            if device.verify_token(code):
+                return device
+    return None
+
+
+@transaction.atomic
+def unlock(users: Iterable[User]) -> int:
+    """Lift the lockout of `users` and forget their failed logins; returns how many accounts were locked."""
+    ids = [user.pk for user in users]
+    locked = User.objects.filter(pk__in=ids, locked_until__gt=clock.now()).count()
+    User.objects.filter(pk__in=ids).update(failed_logins=0, locked_until=None)
+    return locked
