@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
 from . import services
-from .models import Delegation, RoleAssignment, Unit
+from .models import CalendarException, Delegation, RoleAssignment, Unit
 
 
 class RoleInline(admin.TabularInline):
@@ -60,3 +61,49 @@ class DelegationAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
         for delegation in queryset:
             services.revoke_delegation(delegation)
+
+
+class CalendarExceptionForm(forms.ModelForm):
+    class Meta:
+        model = CalendarException
+        fields = ["unit", "day", "kind", "reason"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "day" in cleaned and "kind" in cleaned:
+            for error in services.calendar_exception_errors(
+                unit=cleaned.get("unit"), day=cleaned["day"], kind=cleaned["kind"], reason=cleaned.get("reason", "")
+            ):
+                self.add_error(error.field if error.field in self.fields else None, str(error.message))
+        return cleaned
+
+    def validate_unique(self) -> None:
+        """Uniqueness is one of the service's rules, checked in clean() with its own message."""
+
+
+@admin.register(CalendarException)
+class CalendarExceptionAdmin(admin.ModelAdmin):
+    form = CalendarExceptionForm
+    list_display = ["day", "kind", "unit", "reason", "created_by"]
+    list_filter = ["kind"]
+    search_fields = ["reason", "unit__agency_code", "unit__name_vi"]
+    date_hierarchy = "day"
+    autocomplete_fields = ["unit"]
+    fields = ["unit", "day", "kind", "reason", "created_at", "created_by"]
+    readonly_fields = ["created_at", "created_by"]
+
+    def save_model(self, request: HttpRequest, obj: CalendarException, form: Any, change: bool) -> None:
+        saved = services.add_calendar_exception(
+            unit=obj.unit, day=obj.day, kind=obj.kind, reason=obj.reason, created_by=request.user
+        )
+        obj.pk, obj.created_at, obj.created_by = saved.pk, saved.created_at, saved.created_by
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None  # an exception is added or removed, never edited
+
+    def delete_model(self, request: HttpRequest, obj: CalendarException) -> None:
+        services.remove_calendar_exception(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for exc in queryset:
+            services.remove_calendar_exception(exc)

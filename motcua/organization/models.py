@@ -104,3 +104,48 @@ class Delegation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delegator} → {self.delegate} ({self.starts_on}..{self.ends_on})"
+
+
+class CalendarExceptionKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Holiday (closed)")
+    WORKDAY = "workday", _("Working day (e.g. a swapped Saturday)")
+
+
+class CalendarException(models.Model):
+    """A day a unit (and its subtree) is closed or works against the national calendar; no unit = everywhere.
+
+    The national calendar (weekends, public holidays, the government's swapped days) comes from the `holidays`
+    package; see motcua.core.worktime and organization.queries.calendar_for.
+    """
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="calendar_exceptions", help_text=_("Empty: applies to every unit."),
+    )
+    day = models.DateField(_("day"))
+    kind = models.CharField(_("kind"), max_length=10, choices=CalendarExceptionKind.choices)
+    reason = models.CharField(_("reason"), max_length=500)
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("calendar exception")
+        verbose_name_plural = _("calendar exceptions")
+        ordering = ["day", "unit_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "day"], name="unique_calendar_exception_per_unit"),
+            # NULLs are distinct in a unique index: one global exception per day needs its own partial index.
+            models.UniqueConstraint(
+                fields=["day"], condition=models.Q(unit__isnull=True), name="unique_global_calendar_exception"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=CalendarExceptionKind.values), name="calendar_exception_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.unit.agency_code if self.unit_id else "*"
+        return f"{self.day} {self.get_kind_display()} ({where})"

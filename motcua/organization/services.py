@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from motcua.core import clock
 from motcua.core.errors import FieldError, ValidationFailed
 
-from .models import LEVEL_ORDER, Delegation, Role, RoleAssignment, Unit, UnitLevel
+from . import queries
+from .models import (
+    LEVEL_ORDER,
+    CalendarException,
+    CalendarExceptionKind,
+    Delegation,
+    Role,
+    RoleAssignment,
+    Unit,
+    UnitLevel,
+)
 
 
 @transaction.atomic
@@ -81,3 +91,54 @@ def revoke_delegation(delegation: Delegation) -> Delegation:
         delegation.revoked_at = clock.now()
         delegation.save(update_fields=["revoked_at"])
     return delegation
+
+
+def calendar_exception_errors(*, unit: Unit | None, day: object, kind: str, reason: str) -> list[FieldError]:
+    """The rules a new calendar exception must keep (used by `add_calendar_exception` and the admin form).
+
+    One exception per unit and day; a `workday` must fall on a day the unit does not already work, a `holiday` on a
+    day it is not already closed (a Sunday, an ordinary Saturday, a public holiday, a closure of a parent unit).
+    "Already" means the unit's calendar as `queries.calendar_for` builds it: national calendar, global exceptions
+    and those of the unit's ancestors.
+    """
+    errors = []
+    if kind not in CalendarExceptionKind.values:
+        errors.append(FieldError("kind", "choice", _("Unknown kind of calendar exception.")))
+    if not (reason or "").strip():
+        errors.append(FieldError("reason", "required", _("Give the reason for the calendar exception.")))
+    if not isinstance(day, date) or isinstance(day, datetime):
+        errors.append(FieldError("day", "date", _("The day must be a date.")))
+        return errors
+    if CalendarException.objects.filter(unit=unit, day=day).exists():
+        errors.append(FieldError("day", "unique", _("There is already a calendar exception on this day.")))
+    elif kind == CalendarExceptionKind.WORKDAY and queries.calendar_for(unit).is_working_day(day):
+        errors.append(FieldError("day", "already_working_day", _("This day is already a working day.")))
+    elif kind == CalendarExceptionKind.HOLIDAY and not queries.calendar_for(unit).is_working_day(day):
+        errors.append(FieldError("day", "already_closed", _("This day is already a day off.")))
+    return errors
+
+
+@transaction.atomic
+def add_calendar_exception(
+    *, unit: Unit | None, day: date, kind: str, reason: str, created_by: object | None = None
+) -> CalendarException:
+    """Close (`holiday`) or open (`workday`) `day` for `unit` and its subtree; `unit=None`: for every unit."""
+    errors = calendar_exception_errors(unit=unit, day=day, kind=kind, reason=reason)
+    if errors:
+        raise ValidationFailed(_("The calendar exception is not valid."), errors)
+    try:
+        with transaction.atomic():
+            return CalendarException.objects.create(
+                unit=unit, day=day, kind=kind, reason=reason.strip(), created_at=clock.now(), created_by=created_by
+            )
+    except IntegrityError:  # a concurrent request added the same day first
+        raise ValidationFailed(
+            _("The calendar exception is not valid."),
+            [FieldError("day", "unique", _("There is already a calendar exception on this day."))],
+        ) from None
+
+
+@transaction.atomic
+def remove_calendar_exception(exc: CalendarException) -> None:
+    """Remove the exception: the day follows the national calendar (and the parent units' exceptions) again."""
+    CalendarException.objects.filter(pk=exc.pk).delete()
