@@ -26,7 +26,7 @@ run: $(VENV)/.installed
 	MOTCUA_DEMO=1 $(PY) manage.py load_demo
 	@echo ""
 	@echo "motcua is serving at http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs)"
-	exec $(VENV)/bin/gunicorn motcua.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - --log-level warning
+	PORT=$(PORT) exec sh scripts/serve.sh
 
 test: $(VENV)/.installed-test
 	sh scripts/system-packages.sh $(SYSTEM_TEST_PACKAGES)

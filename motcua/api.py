@@ -11,8 +11,11 @@ from ninja.errors import ValidationError as NinjaValidationError
 from motcua.catalog.api import router as catalog_router
 from motcua.core.api_schemas import problems_from_ninja
 from motcua.core.errors import DomainError, FieldError, ValidationFailed
+from motcua.documents.api import router as documents_router
+from motcua.dossiers.api import router as dossiers_router
 from motcua.identity.api import BearerAuth
 from motcua.identity.api import router as identity_router
+from motcua.integrations.api import router as integrations_router
 
 api = NinjaAPI(
     title="motcua API",
@@ -29,6 +32,9 @@ api = NinjaAPI(
 )
 api.add_router("/", catalog_router)
 api.add_router("/", identity_router)
+api.add_router("/", documents_router)
+api.add_router("/", dossiers_router)
+api.add_router("/", integrations_router)
 
 
 @api.exception_handler(DomainError)

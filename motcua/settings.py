@@ -68,11 +68,16 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "motcua.core",
     "motcua.audit",
     "motcua.organization",
     "motcua.identity",
     "motcua.catalog",
+    "motcua.documents",
+    "motcua.integrations",
+    "motcua.dossiers",
     "motcua.portal",
     "motcua.backoffice",
     "motcua.demo",
@@ -209,6 +214,30 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Background work (django-tasks + django-tasks-db): jobs are rows in the database; `manage.py db_worker` runs them
+# (`make run` starts one). Any number of workers may run; jobs are claimed with SKIP LOCKED on PostgreSQL.
+TASKS = {
+    "default": {
+        "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# Outbox: attempts before a delivery is failed (waits 30 s, doubling, at most 1 h between attempts).
+MOTCUA_OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+# The portal's public address, for links in e-mails (tracking pages).
+MOTCUA_PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000")
+# Public tracking: requests per window (seconds) per client address.
+MOTCUA_TRACK_RATE = (env_int("TRACK_RATE_LIMIT", 60), env_int("TRACK_RATE_WINDOW", 60))
+# Apologies with a new date allowed per dossier [unverified: only once].
+MOTCUA_APOLOGY_LIMIT = env_int("APOLOGY_LIMIT", 1)
+# Uploads: the largest file accepted, in bytes.
+MOTCUA_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+
+# Working time: the afternoon cut-off after which a dossier counts from the next working day [unverified: 15:00],
+# and the working shifts of a day. Public holidays come from the `holidays` package (VN); units add exceptions.
+WORK_CUTOFF = env("WORK_CUTOFF", "15:00")
+WORK_SHIFTS = env("WORK_SHIFTS", "07:30-11:30,13:30-17:00")
 
 # The public catalog's component templates (forms to download) live here, served at /catalog-files/.
 CATALOG_FILES_DIR = Path(env("CATALOG_FILES_DIR", str(BASE_DIR / "motcua" / "catalog" / "demo" / "files")))

@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("account/", include("motcua.identity.urls")),
+    path("account/", include("motcua.integrations.urls")),
     path("backoffice/", include("motcua.backoffice.urls")),
     # Component templates (forms to download) published with the catalog.
     re_path(r"^catalog-files/(?P<path>[A-Za-z0-9][A-Za-z0-9_.\-]*)$", serve,

@@ -117,6 +117,10 @@ class ProcedureVersion(models.Model):
     result_type_en = models.CharField(_("result (English)"), max_length=500, blank=True)
     paper_result_required = models.BooleanField(_("paper result required"), default=False)
     form_schema = models.JSONField(_("e-form (JSON Schema)"), default=dict)
+    process = models.JSONField(
+        _("process definition"), default=dict, blank=True,
+        help_text=_("Steps, roles, time shares and actions (catalog/process.py); empty: the default four steps."),
+    )
     content_hash = models.CharField(max_length=64, editable=False, db_index=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"))

@@ -133,6 +133,7 @@ def version_record(version: ProcedureVersion, status: str) -> dict[str, Any]:
              "content_types": c.accepted_content_types}
             for c in version.components.all()
         ],
+        "process": version.process or None,
     }
 
 

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .process import Process
+
 FORMAT = "motcua.catalog/1"
 PROCEDURE_CODE = re.compile(r"^\d\.\d{6}$|^[A-Z0-9][A-Z0-9.\-]{2,29}$")
 COMPONENT_CODE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,49}$")
@@ -127,6 +129,7 @@ class ProcedureIn(Strict):
     legal_basis: list[LegalBasisIn] = Field(min_length=1)
     form_schema: dict[str, Any]
     components: list[ComponentIn] = []
+    process: Process | None = None
 
     @field_validator("code")
     @classmethod

@@ -219,6 +219,7 @@ def create_version(procedure: Procedure, item: ProcedureIn, digest: str | None =
         method_vi=item.method.vi, method_en=item.method.en, requirements_vi=item.requirements.vi,
         requirements_en=item.requirements.en, result_type_vi=item.result.type.vi, result_type_en=item.result.type.en,
         paper_result_required=item.result.paper_required, form_schema=item.form_schema,
+        process=item.process.model_dump(mode="json", exclude_defaults=True) if item.process else {},
         content_hash=digest or content_hash(item), created_at=clock.now(),
     )
     Component.objects.bulk_create(

@@ -23,6 +23,7 @@ class ErrorOut(Schema):
     message_vi: str
     message_en: str
     errors: list[FieldProblem]
+    allowed_actions: list[str] | None = None
 
 
 def problems_from_ninja(errors: list[dict[str, Any]]) -> list[FieldError]:

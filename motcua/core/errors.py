@@ -51,10 +51,12 @@ class DomainError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str | Promise, errors: list[FieldError] | None = None) -> None:
+    def __init__(self, message: str | Promise, errors: list[FieldError] | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         super().__init__(str(message))
         self.message = message
         self.errors = list(errors or [])
+        self.extra = dict(extra or {})  # more machine-readable facts, e.g. {"allowed_actions": [...]}
 
     def as_dict(self) -> dict[str, Any]:
         texts = both_languages(self.message)
@@ -63,6 +65,7 @@ class DomainError(Exception):
             "message": texts[active_language()],
             **_suffixed(texts),
             "errors": [error.as_dict() for error in self.errors],
+            **self.extra,
         }
 
 

@@ -25,7 +25,13 @@ UNITS = [
      "Cao Loc District Military Command", "Cao Lộc, Lạng Sơn", "020"),
     ("000.03.07.H39", "000.03.00.H39", "commune", "Ban Chỉ huy Quân sự xã Đồng Đăng",
      "Dong Dang Commune Military Command", "Đồng Đăng, Lạng Sơn", "020"),
+    ("000.00.02.H31", "000.00.00.G11", "department", "Bộ Chỉ huy Bộ đội Biên phòng thành phố Hải Phòng",
+     "Hai Phong Border Guard Command", "Hải Phòng", "031"),
+    ("000.07.00.H31", "000.00.02.H31", "district", "Đồn Biên phòng cửa khẩu cảng Hải Phòng",
+     "Hai Phong Port Border Gate Station", "Cảng Hải Phòng", "031"),
 ]
+
+BORDER_STATION = "000.07.00.H31"
 
 DEMO_COMMUNE = "000.05.12.H26"
 
@@ -44,4 +50,10 @@ CITIZENS = [
      "nguyen.van.an@example.vn", "12 Hoàng Hoa Thám, phường Ngọc Hà, Hà Nội"),
     ("citizen2.demo", "001198054321", "Trần Thị Bình", date(1998, 11, 2), "female", "0987654321",
      "tran.thi.binh@example.vn", "40 Đội Cấn, phường Ngọc Hà, Hà Nội"),
+]
+
+# username, tax code, organization name, representative, e-mail, address (an enterprise: a shipping agent)
+ORGANIZATIONS = [
+    ("shipagent.demo", "0200123456", "Công ty TNHH Đại lý Tàu biển Hải An (minh họa)", "Vũ Văn Hải",
+     "daily.taubien@example.vn", "Số 1 Hoàng Diệu, Hồng Bàng, Hải Phòng"),
 ]

@@ -67,6 +67,7 @@ class OrganizationSignup:
     address: str
     password: str
     home_unit: Unit | None = None
+    username: str = ""  # defaults to the tax code
 
 
 def _contact_errors(email: str, phone: str) -> list[FieldError]:
@@ -123,7 +124,8 @@ def register_citizen(data: CitizenSignup) -> User:
 def register_organization(data: OrganizationSignup) -> User:
     """An organization account; its username is the tax code."""
     errors = tax_code_errors(data.tax_code)
-    if not errors and User.objects.filter(Q(tax_code=data.tax_code) | Q(username=data.tax_code)).exists():
+    username = data.username or data.tax_code
+    if not errors and User.objects.filter(Q(tax_code=data.tax_code) | Q(username=username)).exists():
         errors.append(FieldError("tax_code", "unique", _("An account with this tax code already exists.")))
     if not data.organization_name.strip():
         errors.append(FieldError("organization_name", "required", _("The organization name is required.")))
@@ -133,7 +135,7 @@ def register_organization(data: OrganizationSignup) -> User:
         errors.append(FieldError("representative", "required", _("The legal representative is required.")))
     errors += _contact_errors(data.email, data.phone)
     user = User(
-        username=data.tax_code, kind=AccountKind.ORGANIZATION, tax_code=data.tax_code,
+        username=username, kind=AccountKind.ORGANIZATION, tax_code=data.tax_code,
         organization_name=data.organization_name.strip(), organization_type=data.organization_type,
         representative=data.representative.strip(), full_name=data.representative.strip(), phone=data.phone,
         email=data.email, address=data.address, home_unit=data.home_unit, date_joined=clock.now(),

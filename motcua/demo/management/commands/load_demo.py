@@ -12,11 +12,17 @@ from django.db import transaction
 
 from motcua.catalog.services import import_catalog
 from motcua.identity.models import User
-from motcua.identity.services import CitizenSignup, register_citizen, save_staff
+from motcua.identity.services import (
+    CitizenSignup,
+    OrganizationSignup,
+    register_citizen,
+    register_organization,
+    save_staff,
+)
 from motcua.organization.models import Unit
 from motcua.organization.services import assign_role, save_unit
 
-from ...data import CITIZENS, DEMO_COMMUNE, DEMO_PASSWORD, STAFF, UNITS
+from ...data import BORDER_STATION, CITIZENS, DEMO_COMMUNE, DEMO_PASSWORD, ORGANIZATIONS, STAFF, UNITS
 
 CATALOG = Path(__file__).resolve().parents[3] / "catalog" / "demo" / "catalog.json"
 
@@ -47,12 +53,21 @@ class Command(BaseCommand):
                     phone=phone, email=email, address=address, password=DEMO_PASSWORD,
                     home_unit=units[DEMO_COMMUNE],
                 ))
+        for username, tax_code, name, representative, email, address in ORGANIZATIONS:
+            if not User.objects.filter(username=username).exists():
+                register_organization(OrganizationSignup(
+                    username=username, tax_code=tax_code, organization_name=name, organization_type="enterprise",
+                    representative=representative, phone="0225123456", email=email, address=address,
+                    password=DEMO_PASSWORD, home_unit=units[BORDER_STATION],
+                ))
         report = import_catalog(json.loads(CATALOG.read_text(encoding="utf-8")))
         self.stdout.write(f"Demo catalog: {report.summary()}")
         if not options["quiet_accounts"]:
             self.stdout.write("Demo accounts (password: motcua-demo):")
             for username, *_rest in CITIZENS:
                 self.stdout.write(f"  {username:<15} citizen of {units[DEMO_COMMUNE].name_vi}")
+            for username, _tax, name, *_rest in ORGANIZATIONS:
+                self.stdout.write(f"  {username:<15} organization {name}")
             for username, _name, _email, roles, _su in STAFF:
                 described = ", ".join(f"{role} @ {code}" for role, code in roles)
                 self.stdout.write(f"  {username:<15} {described}")

@@ -1,0 +1,21 @@
+"""A fixed-window rate limit on Django's cache (per process with the default local-memory cache; use a shared
+cache such as Redis or the database cache in production to limit across processes)."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+
+from . import clock
+
+
+def allow(scope: str, who: str, limit: int, window_seconds: int) -> bool:
+    """Count one request of `who` in `scope`; False once `limit` requests were counted in the current window."""
+    window = int(clock.now().timestamp()) // window_seconds
+    key = f"ratelimit:{scope}:{who}:{window}"
+    if cache.add(key, 1, timeout=window_seconds + 1):
+        return True
+    try:
+        return cache.incr(key) <= limit
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window_seconds + 1)
+        return True

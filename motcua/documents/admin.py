@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .models import StoredFile
+
+
+@admin.register(StoredFile)
+class StoredFileAdmin(admin.ModelAdmin):
+    """Read only: files are stored through the upload service (checked, content-addressed), never edited here."""
+
+    list_display = ["original_name", "content_type", "size", "uploaded_by", "created_at", "short_sha"]
+    list_filter = ["content_type", "created_at"]
+    search_fields = ["=id", "=sha256", "original_name", "uploaded_by__username"]
+    list_select_related = ["uploaded_by"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    fields = ["id", "original_name", "content_type", "size", "sha256", "storage_name", "uploaded_by", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("SHA-256"), ordering="sha256")
+    def short_sha(self, obj: StoredFile) -> str:
+        return obj.sha256[:12]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

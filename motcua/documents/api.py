@@ -1,0 +1,152 @@
+"""Files over the API: upload (checked, content-addressed), metadata and content of the caller's own files."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.http import FileResponse, HttpRequest
+from django.utils.translation import gettext_lazy as _
+from ninja import Field as SchemaField
+from ninja import File, Form, Router, Schema, Status, UploadedFile
+from ninja.security import APIKeyCookie
+from ninja.utils import check_csrf
+
+from motcua.catalog import queries as catalog_queries
+from motcua.catalog.models import ProcedureStatus
+from motcua.core.api_schemas import ERRORS, ErrorOut
+from motcua.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from motcua.identity.api import BearerAuth
+
+from . import queries, services
+from .models import StoredFile
+
+router = Router(tags=["documents"])
+
+
+class SessionAuth(APIKeyCookie):
+    """A logged-in Django session (the portal's own pages), beside bearer tokens.
+
+    ninja's `django_auth` runs the CSRF check before it looks at the session, so a client with neither token nor
+    session gets 403 `{"detail": "CSRF check Failed"}` instead of the 401 of the house shape. This one ignores requests
+    without a logged-in session (401 follows), and checks CSRF (the `X-CSRFToken` header or the `csrfmiddlewaretoken`
+    form field, with the CSRF cookie) for every unsafe request it does authenticate: 403 in the house shape when it
+    fails. Bearer-token clients never reach it (BearerAuth is tried first) and need no CSRF token.
+    """
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request) is not None:
+            raise PermissionDenied(_("The CSRF check failed: reload the page and try again."), [
+                FieldError("X-CSRFToken", "csrf", _("Send the CSRF token of the page with a session request.")),
+            ])
+        return user
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # The check is in authenticate(), after the session is known to be logged in.
+        return request.COOKIES.get(self.param_name)
+
+
+AUTH = [BearerAuth(), SessionAuth()]
+
+
+class UploadIn(Schema):
+    procedure: str = SchemaField("", max_length=30, description="Procedure code, e.g. 1.013133.")
+    component: str = SchemaField("", max_length=50, description="Component code within that procedure.")
+
+
+class FileOut(Schema):
+    id: UUID
+    sha256: str = SchemaField(..., description="SHA-256 of the content, lowercase hex.")
+    size: int = SchemaField(..., description="Bytes.")
+    content_type: str = SchemaField(..., description="The type sniffed from the content (not the one declared).")
+    name: str = SchemaField(..., description="The file name as given, sanitized.")
+
+
+def file_out(stored: StoredFile) -> dict[str, Any]:
+    return {"id": stored.pk, "sha256": stored.sha256, "size": stored.size, "content_type": stored.content_type,
+            "name": stored.original_name}
+
+
+def accepted_types(procedure_code: str, component_code: str) -> list[str] | None:
+    """The accepted types of a component of a procedure in force (None: the default set), or 422 naming the field."""
+    if not procedure_code and not component_code:
+        return None
+    if not procedure_code or not component_code:
+        missing = "procedure" if not procedure_code else "component"
+        raise ValidationFailed(_("The request is not valid."), [
+            FieldError(missing, "required", _("Give both the procedure and the component, or neither.")),
+        ])
+    procedure = catalog_queries.get_procedure(procedure_code)
+    if procedure is None or procedure.status != ProcedureStatus.PUBLISHED or procedure.current_version is None:
+        raise ValidationFailed(_("The request is not valid."), [
+            FieldError("procedure", "exists", _("No procedure in force has this code.")),
+        ])
+    component = next((c for c in procedure.current_version.components.all() if c.code == component_code), None)
+    if component is None:
+        raise ValidationFailed(_("The request is not valid."), [
+            FieldError("component", "exists", _("The procedure has no such component.")),
+        ])
+    return list(component.accepted_content_types) or None
+
+
+def own_file(request: HttpRequest, file_id: UUID) -> StoredFile:
+    stored = queries.file_for(request.auth, file_id)
+    if stored is None:
+        raise NotFound(_("No file of yours has this id."),
+                       [FieldError("file_id", "exists", _("No file of yours has this id."))])
+    return stored
+
+
+UPLOAD_DESCRIPTION = (
+    "Multipart form: `file` (required); `procedure` and `component` (codes, both or neither) narrow the accepted "
+    "types to those of that component of the procedure in force. The type is sniffed from the content; the name's "
+    "extension must match it. Every refused file is a **422** whose `errors` name the field `file` and the rule: "
+    "`name`, `empty`, `max_size` (over the configured limit, 20 MiB by default: a 422 like the other rules, not 413; "
+    "a reverse proxy in front may still answer 413 for a body far over the limit), `content_type`, "
+    "`extension_mismatch`, `truncated` (a PDF without `%%EOF` at its end) and `pdf_active_content` (a PDF with "
+    "JavaScript, launch actions or embedded files, or with compressed objects that cannot be checked). Nothing is "
+    "stored for a refused file. Identical content is stored once, but every upload gets its own id. "
+    "Authenticate with a bearer token, or a logged-in session plus its CSRF token (`X-CSRFToken`)."
+)
+
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.post("/files", response={201: FileOut, 401: ErrorOut, 403: ErrorOut, **ERRORS}, auth=AUTH,
+             summary="Upload a file", description=UPLOAD_DESCRIPTION)
+def upload_file(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    data: Form[UploadIn],
+) -> Status:
+    accept = accepted_types(data.procedure.strip(), data.component.strip())
+    stored = services.store_upload(request.auth, file, accept=accept)
+    return Status(201, file_out(stored))
+
+
+@router.get("/files/{file_id}", response={200: FileOut, 401: ErrorOut, 404: ErrorOut, **ERRORS}, auth=AUTH,
+            summary="A file of yours: its metadata")
+def get_file(request: HttpRequest, file_id: UUID) -> dict[str, Any]:
+    return file_out(own_file(request, file_id))
+
+
+@router.get("/files/{file_id}/content", response={401: ErrorOut, 404: ErrorOut, **ERRORS}, auth=AUTH,
+            summary="A file of yours: its bytes, as an attachment",
+            openapi_extra={"responses": {200: {
+                "description": "The bytes, with the sniffed content type, as an attachment with the file's name.",
+                "content": {t: BINARY for t in services.upload_types()},
+            }}})
+def get_file_content(request: HttpRequest, file_id: UUID) -> FileResponse:
+    stored = own_file(request, file_id)
+    response = FileResponse(services.open_file(stored), as_attachment=True, filename=stored.original_name,
+                            content_type=stored.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,0 +1,57 @@
+"""Reads of stored files that the API, pages and other apps use."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .models import StoredFile
+
+if TYPE_CHECKING:
+    from motcua.identity.models import User
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+class FilesById(dict):
+    """{UUID: StoredFile}; lookups (`[]`, `get`, `in`) also take the id as text, any case, so callers holding ids
+    from a request body need not convert them."""
+
+    def __getitem__(self, key: Any) -> StoredFile:
+        return super().__getitem__(_as_uuid(key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return super().get(_as_uuid(key), default)
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(_as_uuid(key))
+
+
+def file_for(user: User, file_id: Any) -> StoredFile | None:
+    """The file with this id if `user` uploaded it, else None (also for an id that is not a UUID), so "not yours" and
+    "does not exist" look the same.
+
+    This is the applicant's view only. Staff access (officers of the units handling a dossier the file is attached to)
+    comes later, as its own query that checks the dossier and the officer's role and unit subtree: do not widen this
+    one.
+    """
+    key = _as_uuid(file_id)
+    if key is None or user is None or not user.is_authenticated:
+        return None
+    return StoredFile.objects.filter(pk=key, uploaded_by=user).first()
+
+
+def files_by_ids(user: User, ids: Iterable[Any]) -> FilesById:
+    """The files among `ids` that `user` uploaded, by id; ids that are not UUIDs, unknown or not theirs are left out."""
+    keys = {key for key in (_as_uuid(i) for i in ids) if key is not None}
+    if not keys or user is None or not user.is_authenticated:
+        return FilesById()
+    return FilesById((f.pk, f) for f in StoredFile.objects.filter(pk__in=keys, uploaded_by=user))

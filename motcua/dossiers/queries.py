@@ -1,0 +1,80 @@
+"""Reads of dossiers: who may see which, inboxes, history views, public tracking."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from motcua.core import clock
+from motcua.identity.models import User
+from motcua.organization.models import Delegation, RoleAssignment
+from motcua.organization.queries import calendar_for
+
+from .models import ACTIVE, PAUSED, Dossier, Event, Status
+
+INBOXES = ("new", "mine", "supplement", "near_due", "overdue")
+
+
+def _staff_scope(user: User) -> Q:
+    """Dossiers in (or received by) a unit of the user's subtrees."""
+    paths = list(RoleAssignment.objects.filter(user=user).values_list("unit__path", flat=True).distinct())
+    scope = Q(pk__in=[])
+    for path in paths:
+        scope |= Q(current_unit__path__startswith=path) | Q(receiving_unit__path__startswith=path)
+    return scope
+
+
+def visible_to(user: User) -> QuerySet[Dossier]:
+    """Applicants see their own dossiers (as owner or submitter); staff see those of their units' subtrees."""
+    rows = Dossier.objects.select_related("procedure", "version", "current_unit", "receiving_unit")
+    if user.is_staff_member:
+        return rows.filter(_staff_scope(user))
+    return rows.filter(Q(applicant=user) | Q(submitted_by=user))
+
+
+def get_visible(user: User, code: str) -> Dossier | None:
+    return visible_to(user).filter(code=code).first()
+
+
+def inbox(user: User, name: str) -> QuerySet[Dossier]:
+    """An officer's inbox: `new` (to receive), `mine` (waiting for one of my roles), `supplement`, `near_due`
+    (due within one working day), `overdue`."""
+    rows = visible_to(user)
+    assignments = list(RoleAssignment.objects.filter(user=user).values_list("unit_id", "role"))
+    today = clock.today()
+    delegated = list(Delegation.objects.filter(delegate=user, starts_on__lte=today, ends_on__gte=today,
+                                               revoked_at__isnull=True).values_list("unit_id", flat=True))
+    if name == "new":
+        units = [unit for unit, role in assignments if role == "onestop"]
+        return rows.filter(status=Status.NEW, receiving_unit_id__in=units)
+    if name == "mine":
+        mine = Q(pk__in=[])
+        for unit, role in assignments:
+            mine |= Q(current_unit_id=unit, current_role=role)
+        for unit in delegated:
+            mine |= Q(current_unit_id=unit, current_role="leader")
+        return rows.filter(mine, status__in=[Status.NEW, Status.ACCEPTED, Status.PROCESSING, Status.PROCESSED])
+    if name == "supplement":
+        return rows.filter(status__in=PAUSED)
+    now = clock.now()
+    working = rows.filter(status__in=ACTIVE - PAUSED, due_at__isnull=False)
+    if name == "overdue":
+        return working.filter(due_at__lt=now)
+    if name == "near_due":
+        calendar = calendar_for(None)
+        horizon = calendar.add_working_time(now, calendar.day_length)
+        return working.filter(due_at__gte=now, due_at__lte=horizon)
+    raise ValueError(f"unknown inbox {name!r}")
+
+
+def history(dossier: Dossier, user: User) -> QuerySet[Event]:
+    """The timeline: the officer sees every event, the applicant the public ones."""
+    events = dossier.events.select_related("unit").order_by("seq")
+    return events if user.is_staff_member else events.filter(public=True)
+
+
+def track(code: str, key: str) -> Dossier | None:
+    """Public tracking: the dossier only when the lookup key matches (no personal data is shown from it)."""
+    if not code or not key:
+        return None
+    return Dossier.objects.select_related("version", "procedure", "current_unit").filter(
+        code=code, lookup_key=key.strip().upper()).first()

@@ -1,0 +1,88 @@
+"""Shared helpers for dossier tests: demo accounts with API tokens, uploaded files, a valid 1.013133 submission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from conftest import token_for
+from motcua.identity.models import User
+
+MINIMAL_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+               b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+FIRST_REGISTRATION_FORM = {
+    "ho_ten": "Nguyễn Văn An", "ngay_sinh": "2009-03-15", "so_cccd": "001209012345",
+    "noi_thuong_tru": "12 Hoàng Hoa Thám, phường Ngọc Hà, Hà Nội", "trinh_do_hoc_van": "thpt",
+    "nghe_nghiep": "Học sinh",
+}
+
+
+class Api:
+    """A demo account talking to the HTTP API with its bearer token."""
+
+    def __init__(self, client: Client, username: str) -> None:
+        self.client = client
+        self.username = username
+        self.token = token_for(client, username)
+        self.user = User.objects.get(username=username)
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token}", **extra}
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(path, params, headers=self.headers())
+
+    def post(self, path: str, body: Any = None, **headers: str) -> Any:
+        return self.client.post(path, body if body is not None else {}, content_type="application/json",
+                                headers=self.headers(**headers))
+
+    def upload(self, name: str = "to-khai.pdf", content: bytes = MINIMAL_PDF) -> str:
+        response = self.client.post("/api/v1/files", {"file": SimpleUploadedFile(name, content)},
+                                    headers=self.headers())
+        assert response.status_code == 201, response.content
+        return response.json()["id"]
+
+    def act(self, code: str, action: str, body: dict[str, Any] | None = None) -> Any:
+        return self.post(f"/api/v1/dossiers/{code}/actions/{action}", body or {})
+
+
+@pytest.fixture
+def api(demo, client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.API_TOKEN_TTL_SECONDS = 30 * 24 * 3600  # tests move the clock on by days
+    accounts: dict[str, Api] = {}
+
+    def get(username: str) -> Api:
+        if username not in accounts:
+            accounts[username] = Api(client, username)
+        return accounts[username]
+
+    return get
+
+
+def first_registration(citizen: Api, **overrides: Any) -> dict[str, Any]:
+    """A complete, valid submission of 1.013133 with freshly uploaded PDFs."""
+    body = {
+        "procedure": "1.013133",
+        "form": dict(FIRST_REGISTRATION_FORM),
+        "components": [
+            {"code": "to_khai", "files": [citizen.upload("to-khai.pdf")]},
+            {"code": "phieu_tu_khai_suc_khoe", "files": [citizen.upload("suc-khoe.pdf")]},
+            {"code": "cccd", "files": [citizen.upload("cccd.pdf")]},
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def submitted(api):
+    """citizen.demo's 1.013133 dossier, just submitted (status 1)."""
+    citizen = api("citizen.demo")
+    response = citizen.post("/api/v1/dossiers", first_registration(citizen))
+    assert response.status_code == 201, response.content
+    return response.json()

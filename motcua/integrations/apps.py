@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IntegrationsConfig(AppConfig):
+    name = "motcua.integrations"
+    label = "integrations"
+    verbose_name = _("Integrations and outbox")
+
+    def ready(self) -> None:
+        # Registers the outbox consumers (notifications, e-mail) in every process: web, worker, commands.
+        from . import consumers  # noqa: F401

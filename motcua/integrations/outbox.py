@@ -1,0 +1,298 @@
+"""The transactional outbox: services announce changes with `emit`, consumers receive them through `deliver_pending`.
+
+Producing: inside the service's `transaction.atomic()`, right after the change and its history row,
+`emit(topic, key, payload)` inserts the event and one pending delivery per consumer subscribed to `topic`. The
+background task that delivers them is enqueued only when the transaction commits: a rolled-back change leaves no event
+and runs nothing.
+
+Consuming: a consumer is a name, the topics it reads and a handler `handler(event) -> None`, registered with
+`register(...)` or `@consumer(...)` from `motcua.integrations.consumers` (imported by the app's `ready()`). Delivery is
+at least once: a handler may run again for the same event (a crash between the handler and the "delivered" mark, a
+lease that ran out), so handlers must be idempotent — key the rows they create on the event (a unique constraint, or
+get_or_create). A handler registered `atomic=True` (the default) runs in one transaction with its "delivered" mark, so
+its database writes happen exactly once; `atomic=False` is for handlers that talk to the outside world (e-mail, HTTP),
+which must not hold a database transaction (on SQLite, a write lock) while they wait. Deliveries of one consumer come
+roughly in event order but retries reorder them: a consumer that needs order reads it from the payload
+(e.g. the dossier event's `seq`).
+
+A failing handler is retried with exponential backoff: after the n-th failed attempt it waits
+`MOTCUA_OUTBOX_RETRY_BASE_SECONDS` (30) × 2^(n−1), at most `MOTCUA_OUTBOX_RETRY_MAX_SECONDS` (3600); after
+`MOTCUA_OUTBOX_MAX_ATTEMPTS` (8) attempts the delivery is failed and waits for an operator (`retry`). A handler that
+raises `PermanentFailure` (say, a payload it cannot read) is failed at once. Attempts are counted when a delivery is
+claimed, so one whose handler kills its worker (lease runs out, claimed again) is failed too once it has used them.
+
+Claiming: `deliver_pending` takes due deliveries with `SELECT ... FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite has one
+writer at a time anyway) in a short transaction and leases them (`next_attempt_at` moved `MOTCUA_OUTBOX_LEASE_SECONDS`,
+300, ahead) before running any handler, so any number of workers can deliver side by side. Call it outside any
+transaction (the task and the command do); inside one, every handler runs in a savepoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Min, QuerySet
+
+from motcua.core import clock
+
+from .models import DeliveryStatus, OutboxDelivery, OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[OutboxEvent], None]
+H = TypeVar("H", bound=Handler)
+
+MAX_ERROR_CHARS = 8000
+
+
+class OutboxError(RuntimeError):
+    """The outbox was used the wrong way (a programming error, not bad input)."""
+
+
+class PermanentFailure(Exception):  # noqa: N818 - reads as what the handler reports
+    """Raised by a handler when retrying cannot help: the delivery is failed at once."""
+
+
+@dataclass(frozen=True)
+class Consumer:
+    name: str
+    topics: frozenset[str]
+    handler: Handler
+    atomic: bool = True
+
+
+_registry: dict[str, Consumer] = {}
+
+
+# --- registry -------------------------------------------------------------------------------------------------------
+
+def register(name: str, topics: Iterable[str], handler: Handler, *, atomic: bool = True) -> Consumer:
+    """Subscribe `handler` to `topics` under the stable `name` (stored on every delivery: never rename lightly)."""
+    if not name or len(name) > 100:
+        raise OutboxError("A consumer needs a name of 1 to 100 characters.")
+    topic_set = frozenset(topics)
+    if isinstance(topics, str) or not topic_set:
+        raise OutboxError(f"Consumer {name!r}: give a list of topics, e.g. topics=['dossier.status_changed'].")
+    entry = Consumer(name=name, topics=topic_set, handler=handler, atomic=atomic)
+    existing = _registry.get(name)
+    if existing is not None and existing != entry:
+        raise OutboxError(f"A different consumer is already registered as {name!r}.")
+    _registry[name] = entry
+    return entry
+
+
+def consumer(name: str, topics: Iterable[str], *, atomic: bool = True) -> Callable[[H], H]:
+    """Decorator form of `register`: `@consumer("notifications", topics=["dossier.status_changed"])`."""
+
+    def decorate(handler: H) -> H:
+        register(name, topics, handler, atomic=atomic)
+        return handler
+
+    return decorate
+
+
+def unregister(name: str) -> None:
+    """Forget a consumer (tests; its existing deliveries then fail as 'no consumer')."""
+    _registry.pop(name, None)
+
+
+def consumers() -> dict[str, Consumer]:
+    """The registered consumers by name."""
+    return dict(_registry)
+
+
+def subscribers(topic: str) -> list[str]:
+    """Names of the consumers that read `topic`, sorted."""
+    return sorted(name for name, entry in _registry.items() if topic in entry.topics)
+
+
+# --- producing ------------------------------------------------------------------------------------------------------
+
+def emit(topic: str, key: str, payload: dict[str, Any]) -> OutboxEvent:
+    """Record that `topic` happened to `key`, in the caller's transaction; deliveries start when it commits."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise OutboxError(
+            "outbox.emit() must be called inside transaction.atomic(), in the same transaction as the change it "
+            "announces; otherwise the event and the change can disagree."
+        )
+    if not topic or len(topic) > 100:
+        raise OutboxError("An event topic has 1 to 100 characters.")
+    if len(key) > 100:
+        raise OutboxError("An event key has at most 100 characters.")
+    if not isinstance(payload, dict):
+        raise OutboxError("An event payload is a JSON object (a dict).")
+    now = clock.now()
+    event = OutboxEvent.objects.create(topic=topic, key=key, payload=payload, created_at=now)
+    names = subscribers(topic)
+    if names:
+        OutboxDelivery.objects.bulk_create(
+            [OutboxDelivery(event=event, consumer=name, next_attempt_at=now) for name in names]
+        )
+        _enqueue_on_commit()
+    return event
+
+
+def _enqueue_delivery_task() -> None:
+    from .tasks import deliver_outbox
+
+    deliver_outbox.enqueue()
+
+
+def _enqueue_on_commit() -> None:
+    """Enqueue the delivery task once per outermost transaction, however many events it emits."""
+    connection = transaction.get_connection()
+    pending = getattr(connection, "run_on_commit", None) or []
+    if any(len(entry) > 1 and entry[1] is _enqueue_delivery_task for entry in pending):
+        return
+    # robust: the change is committed whatever happens here; an enqueue that fails is logged, and the next task run
+    # or `manage.py deliver_outbox` delivers the events.
+    transaction.on_commit(_enqueue_delivery_task, robust=True)
+
+
+# --- delivering -----------------------------------------------------------------------------------------------------
+
+def max_attempts() -> int:
+    return int(getattr(settings, "MOTCUA_OUTBOX_MAX_ATTEMPTS", 8))
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed attempt: base × 2^(attempts−1), capped."""
+    base = float(getattr(settings, "MOTCUA_OUTBOX_RETRY_BASE_SECONDS", 30))
+    cap = float(getattr(settings, "MOTCUA_OUTBOX_RETRY_MAX_SECONDS", 3600))
+    exponent = min(max(attempts - 1, 0), 30)
+    return timedelta(seconds=min(base * (2**exponent), cap))
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=float(getattr(settings, "MOTCUA_OUTBOX_LEASE_SECONDS", 300)))
+
+
+def _claim(limit: int) -> list[OutboxDelivery]:
+    """Due pending deliveries, leased to this worker (others skip them until the lease runs out)."""
+    now = clock.now()
+    with transaction.atomic():
+        ids = list(
+            OutboxDelivery.objects.select_for_update(skip_locked=True)
+            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        if ids:
+            # The attempt counts from the claim, so a handler that kills its worker still runs out of attempts.
+            OutboxDelivery.objects.filter(id__in=ids).update(next_attempt_at=now + _lease(), attempts=F("attempts") + 1)
+    return list(OutboxDelivery.objects.filter(id__in=ids).select_related("event").order_by("event_id", "id"))
+
+
+class _AlreadyDone(Exception):  # noqa: N818
+    """Another worker settled this delivery meanwhile: undo this run's writes, record nothing."""
+
+
+def _mark_delivered(delivery: OutboxDelivery) -> bool:
+    return bool(
+        OutboxDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.DELIVERED, delivered_at=clock.now(), last_error="",
+        )
+    )
+
+
+def _error_text(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception(exc))
+    return text if len(text) <= MAX_ERROR_CHARS else "…" + text[-MAX_ERROR_CHARS:]
+
+
+def _record_failure(delivery: OutboxDelivery, exc: Exception) -> None:
+    attempts = delivery.attempts  # this attempt included (counted at the claim)
+    now = clock.now()
+    permanent = isinstance(exc, PermanentFailure)
+    if permanent or attempts >= max_attempts():
+        changes: dict[str, Any] = {"status": DeliveryStatus.FAILED, "next_attempt_at": now}
+        logger.error("Outbox delivery %s (%s, event %s) failed for good after %d attempt(s): %s",
+                     delivery.pk, delivery.consumer, delivery.event_id, attempts, exc)
+    else:
+        changes = {"next_attempt_at": now + backoff(attempts)}
+        logger.warning("Outbox delivery %s (%s, event %s) failed (attempt %d), retry at %s: %s",
+                       delivery.pk, delivery.consumer, delivery.event_id, attempts, changes["next_attempt_at"], exc)
+    OutboxDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+        last_error=_error_text(exc), **changes
+    )
+
+
+def _run(delivery: OutboxDelivery) -> None:
+    entry = _registry.get(delivery.consumer)
+    try:
+        if entry is None:
+            raise LookupError(f"No consumer named {delivery.consumer!r} is registered in this process.")
+        if delivery.attempts > max_attempts():
+            raise PermanentFailure(f"{delivery.attempts - 1} attempts were made and none finished (did the handler "
+                                   "stop its worker?); not trying again.")
+        # Inside a caller's transaction a savepoint costs nothing and keeps a failing handler from breaking it.
+        if entry.atomic or transaction.get_connection().in_atomic_block:
+            with transaction.atomic():
+                entry.handler(delivery.event)
+                if not _mark_delivered(delivery):
+                    raise _AlreadyDone
+        else:
+            entry.handler(delivery.event)
+            _mark_delivered(delivery)
+    except _AlreadyDone:
+        logger.info("Outbox delivery %s was settled by another worker; this run was undone.", delivery.pk)
+    except Exception as exc:  # noqa: BLE001 - any handler error is recorded and retried, never propagated
+        _record_failure(delivery, exc)
+
+
+def deliver_pending(limit: int = 100) -> int:
+    """Run up to `limit` due deliveries, each on its own; returns how many were attempted."""
+    deliveries = _claim(max(int(limit), 1))
+    for delivery in deliveries:
+        _run(delivery)
+    return len(deliveries)
+
+
+def retry(deliveries: Iterable[OutboxDelivery] | QuerySet[OutboxDelivery]) -> int:
+    """Make `deliveries` (pending or failed) due now; failed ones get a fresh series of attempts. Returns the count."""
+    if isinstance(deliveries, QuerySet):
+        ids = list(deliveries.values_list("pk", flat=True))
+    else:
+        ids = [delivery.pk for delivery in deliveries]
+    now = clock.now()
+    with transaction.atomic():
+        failed = OutboxDelivery.objects.filter(pk__in=ids, status=DeliveryStatus.FAILED).update(
+            status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now
+        )
+        # Counts the failed ones too: they are pending now.
+        count = OutboxDelivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(next_attempt_at=now)
+        if count:
+            _enqueue_on_commit()
+    logger.info("Outbox: %d deliveries made due again (%d of them had failed).", count, failed)
+    return count
+
+
+# --- queries --------------------------------------------------------------------------------------------------------
+
+def pending_count(consumer: str | None = None) -> int:
+    """Deliveries not yet delivered nor failed (due or waiting for their retry)."""
+    deliveries = OutboxDelivery.objects.filter(status=DeliveryStatus.PENDING)
+    if consumer:
+        deliveries = deliveries.filter(consumer=consumer)
+    return deliveries.count()
+
+
+def failed_deliveries(consumer: str | None = None) -> QuerySet[OutboxDelivery]:
+    """Deliveries that gave up, oldest event first, with their events."""
+    deliveries = OutboxDelivery.objects.filter(status=DeliveryStatus.FAILED).select_related("event")
+    if consumer:
+        deliveries = deliveries.filter(consumer=consumer)
+    return deliveries.order_by("event_id", "id")
+
+
+def next_attempt_at() -> datetime | None:
+    """When the earliest pending delivery is due (None when nothing is pending)."""
+    return OutboxDelivery.objects.filter(status=DeliveryStatus.PENDING).aggregate(at=Min("next_attempt_at"))["at"]

@@ -1,0 +1,9 @@
+#!/bin/sh
+# The embedded profile's processes: one background worker (outbox deliveries, e-mails) and the web server.
+# Stopping the server (Ctrl-C) stops the worker too.
+set -eu
+PORT="${PORT:-8000}"
+.venv/bin/python manage.py db_worker --queue-name default --no-reload &
+worker=$!
+trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
+.venv/bin/gunicorn motcua.wsgi --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - --log-level warning
