@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -46,6 +47,14 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     failure = ValidationFailed(_("The request is not valid."), problems_from_ninja(exc.errors))
     return api.create_response(request, failure.as_dict(), status=422)
+
+
+@api.exception_handler(MultiPartParserError)
+def multipart_error(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    failure = DomainError(_("The request is not valid."), [
+        FieldError("body", "multipart", _("The multipart body cannot be read: send a well-formed form upload.")),
+    ])
+    return api.create_response(request, failure.as_dict(), status=400)
 
 
 @api.exception_handler(AuthenticationError)

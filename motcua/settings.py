@@ -233,6 +233,12 @@ MOTCUA_TRACK_RATE = (env_int("TRACK_RATE_LIMIT", 60), env_int("TRACK_RATE_WINDOW
 MOTCUA_APOLOGY_LIMIT = env_int("APOLOGY_LIMIT", 1)
 # Uploads: the largest file accepted, in bytes.
 MOTCUA_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+# The file types accepted anywhere (a procedure's component may only narrow them).
+MOTCUA_UPLOAD_TYPES = env_list("UPLOAD_TYPES", "application/pdf,image/jpeg,image/png")
+# Personal data on disk is not world-readable.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+DATA_UPLOAD_MAX_NUMBER_FILES = 200
 
 # Working time: the afternoon cut-off after which a dossier counts from the next working day [unverified: 15:00],
 # and the working shifts of a day. Public holidays come from the `holidays` package (VN); units add exceptions.

@@ -5,19 +5,16 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.conf import settings
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field as SchemaField
 from ninja import File, Form, Router, Schema, Status, UploadedFile
-from ninja.security import APIKeyCookie
-from ninja.utils import check_csrf
 
 from motcua.catalog import queries as catalog_queries
 from motcua.catalog.models import ProcedureStatus
 from motcua.core.api_schemas import ERRORS, ErrorOut
-from motcua.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
-from motcua.identity.api import BearerAuth
+from motcua.core.errors import FieldError, NotFound, ValidationFailed
+from motcua.identity.api import AUTH
 
 from . import queries, services
 from .models import StoredFile
@@ -25,34 +22,6 @@ from .models import StoredFile
 router = Router(tags=["documents"])
 
 
-class SessionAuth(APIKeyCookie):
-    """A logged-in Django session (the portal's own pages), beside bearer tokens.
-
-    ninja's `django_auth` runs the CSRF check before it looks at the session, so a client with neither token nor
-    session gets 403 `{"detail": "CSRF check Failed"}` instead of the 401 of the house shape. This one ignores requests
-    without a logged-in session (401 follows), and checks CSRF (the `X-CSRFToken` header or the `csrfmiddlewaretoken`
-    form field, with the CSRF cookie) for every unsafe request it does authenticate: 403 in the house shape when it
-    fails. Bearer-token clients never reach it (BearerAuth is tried first) and need no CSRF token.
-    """
-
-    param_name = settings.SESSION_COOKIE_NAME
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return None
-        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request) is not None:
-            raise PermissionDenied(_("The CSRF check failed: reload the page and try again."), [
-                FieldError("X-CSRFToken", "csrf", _("Send the CSRF token of the page with a session request.")),
-            ])
-        return user
-
-    def _get_key(self, request: HttpRequest) -> str | None:
-        # The check is in authenticate(), after the session is known to be logged in.
-        return request.COOKIES.get(self.param_name)
-
-
-AUTH = [BearerAuth(), SessionAuth()]
 
 
 class UploadIn(Schema):

@@ -10,19 +10,17 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Body, Field, Header, Query, Router, Schema
 from ninja import Status as Reply
-from ninja.security import django_auth
 
 from motcua.catalog.process import process_of
 from motcua.core import ratelimit
 from motcua.core.api_schemas import ERRORS, ErrorOut
 from motcua.core.errors import DomainError, FieldError, NotFound, ValidationFailed, active_language
-from motcua.identity.api import BearerAuth
+from motcua.identity.api import AUTH
 
 from . import actions, queries, services
 from .models import Dossier, Status
 
 router = Router(tags=["dossiers"])
-AUTH = [BearerAuth(), django_auth]
 
 
 class ComponentIn(Schema):

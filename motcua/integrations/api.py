@@ -12,7 +12,7 @@ from ninja import Path, Query, Router, Schema
 
 from motcua.core.api_schemas import ERRORS, ErrorOut
 from motcua.core.errors import FieldError, ValidationFailed, active_language
-from motcua.identity.api import BearerAuth
+from motcua.identity.api import AUTH
 
 from . import queries, services
 from .models import Notification
@@ -58,7 +58,7 @@ def notification_out(notification: Notification, lang: str) -> dict[str, Any]:
     }
 
 
-@router.get("/notifications", response={200: NotificationPage, 401: ErrorOut, **ERRORS}, auth=BearerAuth(),
+@router.get("/notifications", response={200: NotificationPage, 401: ErrorOut, **ERRORS}, auth=AUTH,
             summary="The caller's notifications, newest first")
 def list_notifications(request: HttpRequest, filters: Query[NotificationFilters]) -> dict[str, Any]:
     before = None
@@ -74,7 +74,7 @@ def list_notifications(request: HttpRequest, filters: Query[NotificationFilters]
 
 
 @router.post("/notifications/{id}/read", response={200: NotificationOut, 401: ErrorOut, 404: ErrorOut, **ERRORS},
-             auth=BearerAuth(), summary="Mark one of the caller's notifications read")
+             auth=AUTH, summary="Mark one of the caller's notifications read")
 def read_notification(request: HttpRequest, path: Path[NotificationId]) -> dict[str, Any]:
     notification = services.mark_read(request.auth, path.id)
     return notification_out(notification, active_language())
