@@ -17,6 +17,7 @@ from motcua.core.errors import FieldError, NotFound, ValidationFailed
 from motcua.identity.api import AUTH
 
 from . import queries, services
+from .downloads import file_response
 from .models import StoredFile
 
 router = Router(tags=["documents"])
@@ -112,10 +113,4 @@ def get_file(request: HttpRequest, file_id: UUID) -> dict[str, Any]:
                 "content": {t: BINARY for t in services.upload_types()},
             }}})
 def get_file_content(request: HttpRequest, file_id: UUID) -> FileResponse:
-    stored = own_file(request, file_id)
-    response = FileResponse(services.open_file(stored), as_attachment=True, filename=stored.original_name,
-                            content_type=stored.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return file_response(own_file(request, file_id))

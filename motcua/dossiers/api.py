@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
+from uuid import UUID
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +16,7 @@ from motcua.catalog.process import process_of
 from motcua.core import ratelimit
 from motcua.core.api_schemas import ERRORS, ErrorOut
 from motcua.core.errors import DomainError, FieldError, NotFound, ValidationFailed, active_language
+from motcua.documents.downloads import file_response
 from motcua.identity.api import AUTH
 
 from . import actions, queries, services
@@ -162,10 +164,6 @@ class TrackOut(Schema):
     history: list[dict[str, Any]]
 
 
-def _name(text: dict[str, str], lang: str) -> str:
-    return (text.get("en") if lang == "en" else "") or text.get("vi", "")
-
-
 def summary(dossier: Dossier, lang: str) -> dict[str, Any]:
     return {
         "code": dossier.code, "status": dossier.status, "status_label": str(Status(dossier.status).label),
@@ -179,7 +177,7 @@ def summary(dossier: Dossier, lang: str) -> dict[str, Any]:
 def detail(dossier: Dossier, user: Any) -> dict[str, Any]:
     lang = active_language()
     process = process_of(dossier.version.process)
-    step_names = {s.code: _name(s.name.model_dump(), lang) for s in process.steps}
+    step_names = {s.code: queries.step_name(s.name.model_dump(), lang) for s in process.steps}
     components: dict[str, list[dict[str, Any]]] = {}
     for item in dossier.files.select_related("file").order_by("revision", "id"):
         components.setdefault(item.component_code, []).append({
@@ -273,6 +271,16 @@ def act(request: HttpRequest, code: str, action: str, payload: dict[str, Any] = 
     return detail(dossier, request.auth)
 
 
+@router.get("/dossiers/{code}/files/{file_id}", auth=AUTH, response={401: ErrorOut, 404: ErrorOut, **ERRORS},
+            summary="Download a file of a dossier (whoever may see the dossier: its applicant, its officers)")
+def dossier_file(request: HttpRequest, code: str, file_id: UUID) -> Any:
+    dossier = _visible_or_404(request, code)
+    attached = dossier.files.select_related("file").filter(file_id=file_id).first()
+    if attached is None:
+        raise NotFound(_("The dossier has no such file."), [FieldError("file_id", "exists", _("Unknown file."))])
+    return file_response(attached.file)
+
+
 @router.post("/dossiers/{code}/rating", auth=AUTH,
              response={201: RatingOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, **ERRORS},
              summary="Rate the service of a finished dossier (applicant, once)")
@@ -302,20 +310,4 @@ def track(request: HttpRequest, response: HttpResponse, code: str,
         raise NotFound(_("No dossier has this code and lookup key."), [
             FieldError("key", "match", _("Check the code and the key on your receipt.")),
         ])
-    return public_view(dossier, active_language())
-
-
-def public_view(dossier: Dossier, lang: str) -> dict[str, Any]:
-    """What anyone holding the code and key may see: no names, no form data, no notes."""
-    process = process_of(dossier.version.process)
-    names = {s.code: _name(s.name.model_dump(), lang) for s in process.steps}
-    return {
-        "code": dossier.code, "procedure": dossier.procedure.code,
-        "procedure_name": dossier.version.text("name", lang), "status": dossier.status,
-        "status_label": str(Status(dossier.status).label), "unit": dossier.current_unit.name(lang),
-        "submitted_at": dossier.submitted_at, "due_at": dossier.due_at, "finished_at": dossier.finished_at,
-        "steps": [{"name": names.get(s.step, s.step), "started_at": s.started_at, "finished_at": s.finished_at}
-                  for s in dossier.steps.all()],
-        "history": [{"at": e.at, "status": e.to_status, "status_label": str(Status(e.to_status).label),
-                     "action": e.action} for e in dossier.events.filter(public=True).order_by("seq")],
-    }
+    return queries.public_view(dossier, active_language())

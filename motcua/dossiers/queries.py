@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
+from motcua.catalog.process import process_of
 from motcua.core import clock
 from motcua.identity.models import User
 from motcua.organization.models import Delegation, RoleAssignment
@@ -78,3 +81,24 @@ def track(code: str, key: str) -> Dossier | None:
         return None
     return Dossier.objects.select_related("version", "procedure", "current_unit").filter(
         code=code, lookup_key=key.strip().upper()).first()
+
+
+def public_view(dossier: Dossier, lang: str) -> dict[str, Any]:
+    """What anyone holding the code and key may see: no names, no form data, no notes."""
+    process = process_of(dossier.version.process)
+    names = {s.code: step_name(s.name.model_dump(), lang) for s in process.steps}
+    return {
+        "code": dossier.code, "procedure": dossier.procedure.code,
+        "procedure_name": dossier.version.text("name", lang), "status": dossier.status,
+        "status_label": str(Status(dossier.status).label), "unit": dossier.current_unit.name(lang),
+        "submitted_at": dossier.submitted_at, "due_at": dossier.due_at, "finished_at": dossier.finished_at,
+        "steps": [{"name": names.get(s.step, s.step), "started_at": s.started_at, "finished_at": s.finished_at}
+                  for s in dossier.steps.all()],
+        "history": [{"at": e.at, "status": e.to_status, "status_label": str(Status(e.to_status).label),
+                     "action": e.action} for e in dossier.events.filter(public=True).order_by("seq")],
+    }
+
+
+def step_name(text: dict[str, str], lang: str) -> str:
+    """A step's name in `lang`, Vietnamese when there is no English."""
+    return (text.get("en") if lang == "en" else "") or text.get("vi", "")

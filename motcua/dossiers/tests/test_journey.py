@@ -252,3 +252,17 @@ def test_automatic_border_procedure_is_settled_in_seconds(api):
     dossier = response.json()
     assert (dossier["status"], dossier["outcome"], dossier["late"]) == (10, "approved", False)
     assert [e["role"] for e in dossier["history"]] == ["applicant", "system", "system", "system"]
+
+
+def test_officers_and_the_applicant_download_the_dossiers_files_others_do_not(api, submitted):
+    code = submitted["code"]
+    file_id = submitted["components"][0]["files"][0]["id"]
+    path = f"/api/v1/dossiers/{code}/files/{file_id}"
+    for username in ("citizen.demo", "onestop.demo", "handler.demo"):
+        response = api(username).get(path)
+        assert response.status_code == 200, username
+        assert b"".join(response.streaming_content).startswith(b"%PDF")
+        assert response["X-Content-Type-Options"] == "nosniff"
+    assert api("citizen2.demo").get(path).status_code == 404
+    other = api("citizen2.demo").upload()
+    assert api("citizen.demo").get(f"/api/v1/dossiers/{code}/files/{other}").status_code == 404
