@@ -150,7 +150,7 @@ def test_importing_twice_reports_every_row_as_existing_and_writes_nothing(demo, 
     _out, err, message = run_failing(SAMPLE)
     rows = sample_rows()
     for line, row in enumerate(rows, start=1):
-        assert f"line {line} ({row['code']}): code: A dossier with this code already exists. [exists]" in err
+        assert f"line {line} ({row['code']}): code: Đã có hồ sơ với mã này. [exists]" in err  # Vietnamese by default
     assert err.count("[exists]") == len(rows)
     assert f"{len(rows)} bad row(s)" in message
     assert (Dossier.objects.count(), Event.objects.count(), OutboxEvent.objects.count()) == counts

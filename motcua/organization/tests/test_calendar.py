@@ -53,7 +53,7 @@ def test_add_records_who_and_when(tree, frozen_clock):
     exc = add(tree["province"], TUESDAY, reason="  Bầu cử  ", created_by=officer)
     assert (exc.unit, exc.day, exc.kind, exc.reason) == (tree["province"], TUESDAY, "holiday", "Bầu cử")
     assert exc.created_at == frozen_clock.now() and exc.created_by == officer
-    assert str(exc) == "2026-03-10 Holiday (closed) (000.00.01.H26)"
+    assert str(exc) == "2026-03-10 Ngày nghỉ (không làm việc) (000.00.01.H26)"  # Vietnamese by default
 
 
 def test_a_workday_on_a_day_already_worked_is_refused(tree):
@@ -186,9 +186,9 @@ def test_admin_adds_through_the_service_and_shows_broken_rules(tree, client):
     assert exc.created_by == admin and exc.unit == tree["province"]
     again = client.post(url, form)
     assert again.status_code == 200 and CalendarException.objects.count() == 1
-    assert again.context["adminform"].form.errors["day"] == ["There is already a calendar exception on this day."]
+    assert again.context["adminform"].form.errors["day"] == ["Ngày này đã có ngày ngoại lệ."]
     sunday = client.post(url, {**form, "day": "2026-03-08"})
     assert sunday.status_code == 200 and CalendarException.objects.count() == 1
-    assert sunday.context["adminform"].form.errors["day"] == ["This day is already a day off."]
+    assert sunday.context["adminform"].form.errors["day"] == ["Ngày này đã là ngày nghỉ."]
     assert client.post(f"/admin/organization/calendarexception/{exc.pk}/delete/", {"post": "yes"}).status_code == 302
     assert not CalendarException.objects.exists()

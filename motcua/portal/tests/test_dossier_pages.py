@@ -200,7 +200,7 @@ def test_the_dossier_page_shows_status_timeline_and_component_links(pages):
     dossier = submit_as(citizen)
     html = citizen.get(f"/my/dossiers/{dossier.code}/").content.decode()
     assert 'data-testid="status">' + str(Status.NEW.label) in html
-    assert 'data-testid="timeline"' in html and "Dossier submitted" in html
+    assert 'data-testid="timeline"' in html and "Đã nộp hồ sơ" in html
     for item in dossier.files.all():
         link = f"/api/v1/dossiers/{dossier.code}/files/{item.file_id}"
         assert f'href="{link}"' in html
