@@ -93,6 +93,16 @@ def _password_errors(password: str, user: User) -> list[FieldError]:
     return []
 
 
+def _create_applicant(user: User, password: str, errors: list[FieldError]) -> User:
+    """Save a new applicant account once every sign-up rule (and the password's strength) holds."""
+    errors = errors + _password_errors(password, user)
+    if errors:
+        raise ValidationFailed(_("The sign-up form has errors."), errors)
+    user.set_password(password)
+    user.save()
+    return user
+
+
 @transaction.atomic
 def register_citizen(data: CitizenSignup) -> User:
     """A citizen account; its username is the citizen ID number."""
@@ -112,12 +122,7 @@ def register_citizen(data: CitizenSignup) -> User:
         full_name=data.full_name.strip(), birth_date=data.birth_date, sex=data.sex, phone=data.phone,
         email=data.email, address=data.address, home_unit=data.home_unit, date_joined=clock.now(),
     )
-    errors += _password_errors(data.password, user)
-    if errors:
-        raise ValidationFailed(_("The sign-up form has errors."), errors)
-    user.set_password(data.password)
-    user.save()
-    return user
+    return _create_applicant(user, data.password, errors)
 
 
 @transaction.atomic
@@ -140,12 +145,7 @@ def register_organization(data: OrganizationSignup) -> User:
         representative=data.representative.strip(), full_name=data.representative.strip(), phone=data.phone,
         email=data.email, address=data.address, home_unit=data.home_unit, date_joined=clock.now(),
     )
-    errors += _password_errors(data.password, user)
-    if errors:
-        raise ValidationFailed(_("The sign-up form has errors."), errors)
-    user.set_password(data.password)
-    user.save()
-    return user
+    return _create_applicant(user, data.password, errors)
 
 
 @transaction.atomic

@@ -11,24 +11,10 @@ from motcua.organization.models import Role
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def tree():
-    ministry = services.save_unit(agency_code="000.00.00.G11", name_vi="Bộ Quốc phòng", level="ministry")
-    province = services.save_unit(agency_code="000.00.01.H26", name_vi="Bộ CHQS Hà Nội", level="department",
-                                  parent=ministry)
-    district = services.save_unit(agency_code="000.05.00.H26", name_vi="Ban CHQS quận", level="district",
-                                  parent=province)
-    commune = services.save_unit(agency_code="000.05.12.H26", name_vi="Ban CHQS phường", level="commune",
-                                 parent=district)
-    other = services.save_unit(agency_code="000.00.01.H39", name_vi="Bộ CHQS Lạng Sơn", level="department",
-                               parent=ministry)
-    return {"ministry": ministry, "province": province, "district": district, "commune": commune, "other": other}
-
-
 def test_subtree_is_the_unit_and_everything_below(tree):
     codes = set(queries.subtree(tree["province"]).values_list("agency_code", flat=True))
     assert codes == {"000.00.01.H26", "000.05.00.H26", "000.05.12.H26"}
-    assert queries.subtree(tree["ministry"]).count() == 5
+    assert queries.subtree(tree["ministry"]).count() == 6
 
 
 def test_unit_level_must_be_below_parent(tree):
