@@ -279,11 +279,8 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
 
 @staff_only
 def slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
-    found = queries.get_visible(request.user, code)
-    if found is None:
-        raise Http404
-    html = slips.render(found, kind, active_language(), back_url=reverse("backoffice:dossier", args=[code]),
-                        staff=True)
+    html = slips.render_for(request.user, code, kind, active_language(),
+                            back_url=reverse("backoffice:dossier", args=[code]))
     if html is None:
         raise Http404
     return HttpResponse(html)

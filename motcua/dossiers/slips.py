@@ -204,3 +204,14 @@ def _control_steps(dossier: Dossier, names: dict[str, str]) -> list[dict[str, An
         rows.append({"name": names.get(record.step, record.step), "unit": record.unit, "started_at": record.started_at,
                      "due_at": record.due_at, "finished_at": record.finished_at, "by": by, "verdict": verdict})
     return rows
+
+
+def render_for(user: Any, code: str, kind: str, lang: str, *, back_url: str) -> str | None:
+    """The slip of the dossier `code` as `user` may see it (officers: every event), or None when the dossier is not
+    visible to them or has no such slip."""
+    from .queries import get_visible
+
+    dossier = get_visible(user, code)
+    if dossier is None:
+        return None
+    return render(dossier, kind, lang, back_url=back_url, staff=user.is_staff_member)

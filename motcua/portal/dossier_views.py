@@ -212,11 +212,8 @@ def _detail(request: HttpRequest, dossier: Dossier, *, action: str = "", exc: Do
 
 @login_required
 def slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
-    found = queries.get_visible(request.user, code)
-    if found is None:
-        raise Http404
-    html = slips.render(found, kind, active_language(), back_url=reverse("portal:dossier", args=[code]),
-                        staff=request.user.is_staff_member)
+    html = slips.render_for(request.user, code, kind, active_language(),
+                            back_url=reverse("portal:dossier", args=[code]))
     if html is None:
         raise Http404
     return HttpResponse(html)
