@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from motcua.catalog import queries as catalog_queries
 from motcua.catalog.models import Procedure, ProcedureStatus
-from motcua.catalog.process import process_of
+from motcua.catalog.process import process_of_version
 from motcua.core.errors import DomainError, active_language
 from motcua.dossiers import actions, queries, slips
 from motcua.dossiers.models import Channel, Dossier
@@ -173,7 +173,7 @@ def payload_from_post(action: str, post: Any) -> dict[str, Any]:
 
 def _next_steps(dossier: Dossier, action: str, lang: str) -> list[tuple[str, str]]:
     """The steps `action` may lead to from the current step, when there is a choice (else empty)."""
-    process = process_of(dossier.version.process)
+    process = process_of_version(dossier.version)
     step = process.step(dossier.current_step)
     options = [o for o in (step.next_steps(action) if step else []) if o]
     if len(options) < 2:

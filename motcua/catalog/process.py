@@ -182,3 +182,16 @@ DEFAULT_PROCESS: dict[str, Any] = {
 def process_of(definition: dict[str, Any] | None) -> Process:
     """The process of a procedure version: its own definition, or the default four steps."""
     return Process.model_validate(definition or DEFAULT_PROCESS)
+
+
+_PUBLISHED: dict[int, Process] = {}
+
+
+def process_of_version(version: Any) -> Process:
+    """The process of a procedure version, parsed once per process for published versions (they never change)."""
+    if version.pk is None or version.status == "draft":
+        return process_of(version.process)
+    process = _PUBLISHED.get(version.pk)
+    if process is None:
+        process = _PUBLISHED[version.pk] = process_of(version.process)
+    return process

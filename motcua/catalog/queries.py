@@ -81,6 +81,14 @@ def get_procedure(code: str) -> Procedure | None:
     )
 
 
+def procedure_in_force(code: str) -> Procedure | None:
+    """A published procedure with its version in force and nothing else: what a submission needs."""
+    return (
+        Procedure.objects.filter(code=code, status=ProcedureStatus.PUBLISHED, current_version__isnull=False)
+        .select_related("current_version").first()
+    )
+
+
 def version_history(procedure: Procedure) -> QuerySet[ProcedureVersion]:
     return procedure.versions.exclude(status="draft").order_by("-number")
 

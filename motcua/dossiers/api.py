@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Body, Field, Header, Query, Router, Schema
 from ninja import Status as Reply
 
-from motcua.catalog.process import process_of
+from motcua.catalog.process import process_of_version
 from motcua.core import ratelimit
 from motcua.core.api_schemas import ERRORS, ErrorOut
 from motcua.core.errors import DomainError, FieldError, NotFound, ValidationFailed, active_language
@@ -176,7 +176,7 @@ def summary(dossier: Dossier, lang: str) -> dict[str, Any]:
 
 def detail(dossier: Dossier, user: Any) -> dict[str, Any]:
     lang = active_language()
-    process = process_of(dossier.version.process)
+    process = process_of_version(dossier.version)
     step_names = {s.code: queries.step_name(s.name.model_dump(), lang) for s in process.steps}
     components: dict[str, list[dict[str, Any]]] = {}
     for item in dossier.files.select_related("file").order_by("revision", "id"):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from motcua.catalog.process import process_of
+from motcua.catalog.process import process_of_version
 from motcua.core import clock
 from motcua.identity.models import User
 from motcua.organization.models import Delegation, RoleAssignment
@@ -79,13 +79,17 @@ def track(code: str, key: str) -> Dossier | None:
     """Public tracking: the dossier only when the lookup key matches (no personal data is shown from it)."""
     if not code or not key:
         return None
-    return Dossier.objects.select_related("version", "procedure", "current_unit").filter(
-        code=code, lookup_key=key.strip().upper()).first()
+    # Only what the public page shows: no form data, no owner, none of the procedure's long texts.
+    heavy = ["form_data", "owner", "version__form_schema", "version__process", "version__steps_vi",
+             "version__steps_en", "version__method_vi", "version__method_en", "version__requirements_vi",
+             "version__requirements_en", "version__agency_vi", "version__agency_en"]
+    return Dossier.objects.select_related("version", "procedure", "current_unit").defer(*heavy).filter(
+        code=code, lookup_key=key.strip().upper()).order_by().first()
 
 
 def public_view(dossier: Dossier, lang: str) -> dict[str, Any]:
     """What anyone holding the code and key may see: no names, no form data, no notes."""
-    process = process_of(dossier.version.process)
+    process = process_of_version(dossier.version)
     names = {s.code: step_name(s.name.model_dump(), lang) for s in process.steps}
     return {
         "code": dossier.code, "procedure": dossier.procedure.code,

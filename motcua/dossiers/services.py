@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from motcua.catalog import queries as catalog_queries
-from motcua.catalog.models import ProcedureStatus, ProcedureVersion
-from motcua.catalog.process import Process, Step, process_of
+from motcua.catalog.models import ProcedureVersion
+from motcua.catalog.process import Process, Step, process_of_version
 from motcua.core import clock
 from motcua.core.errors import Conflict, FieldError, NotFound, ValidationFailed, both_languages
 from motcua.documents import queries as document_queries
@@ -60,7 +60,7 @@ SYSTEM = Actor(None, "system")
 
 def process_for(dossier: Dossier) -> Process:
     """The process definition of the version the dossier started with."""
-    return process_of(dossier.version.process)
+    return process_of_version(dossier.version)
 
 
 # --- submission ---------------------------------------------------------------------------------------------------
@@ -100,8 +100,8 @@ def _same_request(existing: Dossier, request_hash: str) -> Dossier:
 @transaction.atomic
 def _submit(user: User, data: Submission, request_hash: str) -> Dossier:
     errors: list[FieldError] = []
-    procedure = catalog_queries.get_procedure(data.procedure)
-    if procedure is None or procedure.status != ProcedureStatus.PUBLISHED:
+    procedure = catalog_queries.procedure_in_force(data.procedure)
+    if procedure is None:
         raise ValidationFailed(_("The dossier is not valid."), [
             FieldError("procedure", "published", _("No procedure in force has this code.")),
         ])
@@ -118,19 +118,20 @@ def _submit(user: User, data: Submission, request_hash: str) -> Dossier:
         raise ValidationFailed(_("The dossier is not valid."), errors)
     now = clock.now()
     day = timezone.localtime(now).date()
+    first = process_of_version(version).first
     dossier = Dossier.objects.create(
         code=codes.dossier_code(unit, day, codes.next_number(unit, day)), lookup_key=codes.new_lookup_key(),
         procedure=procedure, version=version, applicant=applicant, submitted_by=user, owner=owner,
         owner_id_number=owner.get("id_number", ""), owner_name=owner.get("name", ""), channel=data.channel,
         receiving_unit=unit, current_unit=unit, status=Status.NEW, form_data=data.form, submitted_at=now,
         updated_at=now, idempotency_key=data.idempotency_key or None, request_hash=request_hash,
+        current_step=first.code, current_role=first.role,
     )
     _attach(dossier, files, now)
-    first = process_for(dossier).first
-    _enter_step(dossier, first, now)
-    dossier.save()
+    # Reception has no deadline of its own: the clock starts at acceptance.
+    StepRecord.objects.create(dossier=dossier, step=first.code, unit=unit, started_at=now)
     role = "onestop" if data.channel == Channel.IN_PERSON and user.is_staff_member else "applicant"
-    record(dossier, "submit", Actor(user, role), None, note="")
+    record(dossier, "submit", Actor(user, role), None, note="", first=True)
     run_automatic(dossier)
     return dossier
 
@@ -244,9 +245,12 @@ def _attach(dossier: Dossier, files: list[tuple[str, Any]], now: datetime) -> No
 # --- history and outbox -------------------------------------------------------------------------------------------
 
 def record(dossier: Dossier, action: str, actor: Actor, from_status: int | None, *, note: str = "",
-           data: dict[str, Any] | None = None, from_step: str = "", public: bool = True) -> Event:
-    """Append the history event of an action and emit its outbox event, in the caller's transaction."""
-    last = Event.objects.filter(dossier=dossier).order_by("-seq").values_list("seq", flat=True).first() or 0
+           data: dict[str, Any] | None = None, from_step: str = "", public: bool = True, first: bool = False) -> Event:
+    """Append the history event of an action and emit its outbox event, in the caller's transaction.
+
+    `first`: the dossier was created in this transaction, so this is its event number 1 (no need to look)."""
+    last = 0 if first else (
+        Event.objects.filter(dossier=dossier).order_by("-seq").values_list("seq", flat=True).first() or 0)
     event = Event.objects.create(
         dossier=dossier, seq=last + 1, action=action, actor=actor.user, actor_name=actor.name, actor_role=actor.role,
         unit=dossier.current_unit, at=clock.now(), from_status=from_status, to_status=dossier.status,

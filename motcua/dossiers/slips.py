@@ -18,7 +18,7 @@ from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from motcua.catalog.process import process_of
+from motcua.catalog.process import process_of_version
 from motcua.core import clock
 
 from .models import Channel, Dossier, Event, Status
@@ -70,7 +70,7 @@ def status_label(status: int | None) -> str:
 
 
 def step_names(dossier: Dossier, lang: str) -> dict[str, str]:
-    process = process_of(dossier.version.process)
+    process = process_of_version(dossier.version)
     return {s.code: (s.name.en if lang == "en" and s.name.en else s.name.vi) for s in process.steps}
 
 
