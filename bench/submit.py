@@ -279,28 +279,17 @@ def pgbench_script(ids: dict[str, Any], spread: tuple[int, int] | None = None) -
         f'INSERT INTO "dossiers_dossiersequence" (unit_id, day, last) VALUES ({unit}, \'{day}\'::date, 1) '
         f'ON CONFLICT (unit_id, day) DO UPDATE SET last = "dossiers_dossiersequence".last + 1 RETURNING last \\gset',
         f'INSERT INTO "dossiers_dossier" ({dossier_columns}) VALUES ({code}, \'ABCDEFGH\', {ids["procedure"]}, '
-        f"{ids['version']}, {user}, {user}, {owner}, '001209012345', 'Nguyễn Văn An', 2, {unit}, {unit}, 1, '', '', "
+        f"{ids['version']}, {user}, {user}, {owner}, '001209012345', 'Nguyễn Văn An', 2, {unit}, {unit}, 1, "
+        f"'{ids['step']}', '{ids['role']}', "
         f"{form}, 1, now(), NULL, NULL, NULL, NULL, NULL, NULL, NULL, '', NULL, 0, 0, {key}, {request_hash}, now()) "
         f'RETURNING "dossiers_dossier"."id" AS dossier \\gset',
         f'INSERT INTO "dossiers_dossierfile" ("dossier_id", "component_code", "revision", "file_id", "created_at") '
         f"SELECT * FROM UNNEST(array_fill(:dossier::bigint, ARRAY[3]), ('{{{components}}}')::varchar[], "
         f"('{{1,1,1}}')::integer[], ('{{{files}}}')::uuid[], array_fill(now(), ARRAY[3])) "
         f'RETURNING "dossiers_dossierfile"."id";',
-        'UPDATE "dossiers_steprecord" SET "finished_at" = now() WHERE ("dossiers_steprecord"."dossier_id" = '
-        ':dossier AND "dossiers_steprecord"."finished_at" IS NULL);',
         f'INSERT INTO "dossiers_steprecord" ("dossier_id", "step", "unit_id", "started_at", "due_at", "finished_at", '
         f"\"finished_by_id\") VALUES (:dossier, '{ids['step']}', {unit}, now(), NULL, NULL, NULL) "
         f'RETURNING "dossiers_steprecord"."id";',
-        f'UPDATE "dossiers_dossier" SET "code" = {code}, "lookup_key" = \'ABCDEFGH\', "procedure_id" = '
-        f'{ids["procedure"]}, "version_id" = {ids["version"]}, "applicant_id" = {user}, "submitted_by_id" = {user}, '
-        f"\"owner\" = {owner}, \"owner_id_number\" = '001209012345', \"owner_name\" = 'Nguyễn Văn An', "
-        f'"channel" = 2, "receiving_unit_id" = {unit}, "current_unit_id" = {unit}, "status" = 1, '
-        f"\"current_step\" = '{ids['step']}', \"current_role\" = '{ids['role']}', \"form_data\" = {form}, "
-        f'"revision" = 1, "submitted_at" = now(), "accepted_at" = NULL, "due_at" = NULL, "step_due_at" = NULL, '
-        f'"paused_since" = NULL, "resume_status" = NULL, "finished_at" = NULL, "returned_at" = NULL, '
-        f'"outcome" = \'\', "late" = NULL, "supplement_requests" = 0, "apologies" = 0, '
-        f"\"idempotency_key\" = {key}, \"request_hash\" = {request_hash}, \"updated_at\" = now() "
-        f'WHERE "dossiers_dossier"."id" = :dossier;',
         f'INSERT INTO "dossiers_event" ("dossier_id", "seq", "action", "actor_id", "actor_name", "actor_role", '
         f'"unit_id", "at", "from_status", "to_status", "from_step", "to_step", "note", "data", "public") VALUES '
         f"(:dossier, 1, 'submit', {user}, 'Nguyễn Văn An', 'applicant', {unit}, now(), NULL, 1, '', "
