@@ -49,18 +49,14 @@ from common import (
     print_table,
 )
 
+from motcua.demo.samples import FIRST_REGISTRATION_FORM as FORM
+from motcua.demo.samples import MINIMAL_PDF
+
 TARGET_SUBMISSIONS = 200.0  # per second
 TARGET_RATIO = 0.3
 TARGET_TRACK_P99_MS = 20.0
 TRACK_RATE = 200.0
 
-MINIMAL_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-               b"trailer<</Root 1 0 R>>\n%%EOF\n")
-FORM = {
-    "ho_ten": "Nguyễn Văn An", "ngay_sinh": "2009-03-15", "so_cccd": "001209012345",
-    "noi_thuong_tru": "12 Hoàng Hoa Thám, phường Ngọc Hà, Hà Nội", "trinh_do_hoc_van": "thpt",
-    "nghe_nghiep": "Học sinh",
-}
 COMPONENTS = ("to_khai", "phieu_tu_khai_suc_khoe", "cccd")
 
 # Runs inside motcua (a Django process on the bench database, Django's test client, no HTTP server): counts the

@@ -17,6 +17,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from motcua.demo.samples import FIRST_REGISTRATION_FORM as FORM
+from motcua.demo.samples import MINIMAL_PDF
+
 from .conftest import REPO, Site
 
 pytestmark = pytest.mark.postgres
@@ -29,13 +32,6 @@ AT_MANY = datetime(2026, 11, 23, 9, 0, tzinfo=HANOI)
 AT_IDEMPOTENT = datetime(2026, 11, 24, 9, 0, tzinfo=HANOI)
 UNIT = "000.05.12.H26"  # citizen.demo's commune: the unit that receives 1.013133 from them
 
-MINIMAL_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-               b"trailer<</Root 1 0 R>>\n%%EOF\n")
-FORM = {
-    "ho_ten": "Nguyễn Văn An", "ngay_sinh": "2009-03-15", "so_cccd": "001209012345",
-    "noi_thuong_tru": "12 Hoàng Hoa Thám, phường Ngọc Hà, Hà Nội", "trinh_do_hoc_van": "thpt",
-    "nghe_nghiep": "Học sinh",
-}
 
 # One submitting process: sets Django up, uploads the three PDFs (unless given their ids), says it is ready, waits
 # for the start signal, then submits `count` dossiers at the frozen instant. Prints one JSON line: the results and

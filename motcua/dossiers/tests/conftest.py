@@ -9,16 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from conftest import token_for
+from motcua.demo.samples import FIRST_REGISTRATION_FORM, MINIMAL_PDF
 from motcua.identity.models import User
-
-MINIMAL_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-               b"trailer<</Root 1 0 R>>\n%%EOF\n")
-
-FIRST_REGISTRATION_FORM = {
-    "ho_ten": "Nguyễn Văn An", "ngay_sinh": "2009-03-15", "so_cccd": "001209012345",
-    "noi_thuong_tru": "12 Hoàng Hoa Thám, phường Ngọc Hà, Hà Nội", "trinh_do_hoc_van": "thpt",
-    "nghe_nghiep": "Học sinh",
-}
 
 
 class Api:
