@@ -133,7 +133,7 @@ class DossierPage(Schema):
 
 class ListFilters(Schema):
     status: int | None = Field(None, ge=1, le=10)
-    role_inbox: Literal["new", "mine", "supplement", "near_due", "overdue"] | None = None
+    role_inbox: queries.InboxName | None = None
     limit: int = Field(20, ge=1, le=100)
     cursor: str = Field("", max_length=20, description="The `next` value of the previous page.")
 
@@ -183,7 +183,7 @@ def detail(dossier: Dossier, user: Any) -> dict[str, Any]:
         components.setdefault(item.component_code, []).append({
             "id": str(item.file.id), "name": item.file.original_name, "content_type": item.file.content_type,
             "size": item.file.size, "revision": item.revision})
-    rating = getattr(dossier, "rating", None) if hasattr(dossier, "rating") else None
+    rating = getattr(dossier, "rating", None)  # the reverse one-to-one raises an AttributeError when absent
     return {
         **summary(dossier, lang),
         "lookup_key": dossier.lookup_key, "channel": dossier.channel, "version": dossier.version.number,

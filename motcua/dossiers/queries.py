@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args
 
 from django.db.models import Q, QuerySet
 
@@ -14,7 +14,8 @@ from motcua.organization.queries import calendar_for
 
 from .models import ACTIVE, PAUSED, Dossier, Event, Status
 
-INBOXES = ("new", "mine", "supplement", "near_due", "overdue")
+InboxName = Literal["new", "mine", "supplement", "near_due", "overdue"]
+INBOXES: tuple[str, ...] = get_args(InboxName)
 
 
 def _staff_scope(user: User) -> Q:
@@ -66,7 +67,7 @@ def inbox(user: User, name: str) -> QuerySet[Dossier]:
         calendar = calendar_for(None)
         horizon = calendar.add_working_time(now, calendar.day_length)
         return working.filter(due_at__gte=now, due_at__lte=horizon)
-    raise ValueError(f"unknown inbox {name!r}")
+    raise ValueError(f"unknown inbox {name!r}; one of {', '.join(INBOXES)}")
 
 
 def history(dossier: Dossier, user: User) -> QuerySet[Event]:

@@ -203,7 +203,7 @@ def _component_files(user: User, version: ProcedureVersion, given: list[dict[str
                      errors: list[FieldError]) -> list[tuple[str, Any]]:
     """(component code, stored file) pairs, checking ownership, accepted types and required components."""
     specs = {c.code: c for c in version.components.all()}
-    ids: list[str] = []
+    wellformed: list[tuple[int, str, list[Any]]] = []
     for index, item in enumerate(given):
         if not isinstance(item, dict) or item.get("code") not in specs:
             errors.append(FieldError(f"components[{index}].code", "exists", _("The procedure has no such component.")))
@@ -212,14 +212,12 @@ def _component_files(user: User, version: ProcedureVersion, given: list[dict[str
         if not isinstance(files, list):
             errors.append(FieldError(f"components[{index}].files", "type", _("Give a list of file ids.")))
             continue
-        ids += [str(f) for f in files]
-    owned = document_queries.files_by_ids(user, ids)
+        wellformed.append((index, item["code"], files))
+    owned = document_queries.files_by_ids(user, [str(f) for _i, _code, files in wellformed for f in files])
     pairs = []
-    for index, item in enumerate(given):
-        if not isinstance(item, dict) or item.get("code") not in specs or not isinstance(item.get("files") or [], list):
-            continue
-        accepted = specs[item["code"]].accepted_content_types
-        for f_index, file_id in enumerate(item.get("files") or []):
+    for index, code, files in wellformed:
+        accepted = specs[code].accepted_content_types
+        for f_index, file_id in enumerate(files):
             stored = owned.get(str(file_id))
             where = f"components[{index}].files[{f_index}]"
             if stored is None:
@@ -227,7 +225,7 @@ def _component_files(user: User, version: ProcedureVersion, given: list[dict[str
             elif accepted and stored.content_type not in accepted:
                 errors.append(FieldError(where, "content_type", _("This component does not accept this type of file.")))
             else:
-                pairs.append((item["code"], stored))
+                pairs.append((code, stored))
     given_codes = {code for code, _file in pairs}
     for spec in specs.values():
         if spec.required and spec.code not in given_codes:
@@ -346,14 +344,6 @@ def run_automatic(dossier: Dossier) -> None:
         if outcome.next:
             payload["next_step"] = outcome.next
         perform(dossier, SYSTEM, outcome.action, payload)
-
-
-def get_or_404(code: str) -> Dossier:
-    dossier = Dossier.objects.select_related("version", "procedure", "current_unit", "receiving_unit",
-                                             "applicant").filter(code=code).first()
-    if dossier is None:
-        raise NotFound(_("No dossier of yours has this code."), [FieldError("code", "exists", _("Unknown code."))])
-    return dossier
 
 
 @transaction.atomic
