@@ -3,7 +3,10 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
-SYSTEM_TEST_PACKAGES := gettext chromium fonts-noto-core postgresql
+# What results need at run time (WeasyPrint renders with Pango; Vietnamese needs the fonts).
+SYSTEM_RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-dejavu-core
+# ... and what the tests add: compilemessages, the browser, PostgreSQL, pdfsig and an NSS trust store, SoftHSM.
+SYSTEM_TEST_PACKAGES := $(SYSTEM_RUN_PACKAGES) gettext chromium postgresql poppler-utils libnss3-tools softhsm2 opensc
 
 .PHONY: run test lint messages bench
 
@@ -21,6 +24,7 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
+	sh scripts/system-packages.sh $(SYSTEM_RUN_PACKAGES)
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	MOTCUA_DEMO=1 $(PY) manage.py load_demo

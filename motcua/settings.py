@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "motcua.documents",
     "motcua.integrations",
     "motcua.dossiers",
+    "motcua.results",
     "motcua.portal",
     "motcua.backoffice",
     "motcua.demo",
