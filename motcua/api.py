@@ -17,6 +17,7 @@ from motcua.dossiers.api import router as dossiers_router
 from motcua.identity.api import BearerAuth
 from motcua.identity.api import router as identity_router
 from motcua.integrations.api import router as integrations_router
+from motcua.results.api import router as results_router
 
 api = NinjaAPI(
     title="motcua API",
@@ -36,6 +37,7 @@ api.add_router("/", identity_router)
 api.add_router("/", documents_router)
 api.add_router("/", dossiers_router)
 api.add_router("/", integrations_router)
+api.add_router("/", results_router)
 
 
 @api.exception_handler(DomainError)

@@ -17,5 +17,6 @@ urlpatterns = [
     # Component templates (forms to download) published with the catalog.
     re_path(r"^catalog-files/(?P<path>[A-Za-z0-9][A-Za-z0-9_.\-]*)$", serve,
             {"document_root": settings.CATALOG_FILES_DIR}, name="catalog-file"),
+    path("", include("motcua.results.urls")),
     path("", include("motcua.portal.urls")),
 ]

@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import filetype
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -261,6 +262,18 @@ def store_upload(user: User, upload: UploadedFile, *, accept: Iterable[str] | No
             sha256=inspection.sha256, size=inspection.size, content_type=inspection.content_type,
             original_name=name, storage_name=storage_name, uploaded_by=user, created_at=clock.now(),
         )
+
+
+def store_generated(owner: User, content: bytes, name: str, content_type: str) -> StoredFile:
+    """Store a document the system made (a signed result, a rendered slip) for `owner`, like an upload of theirs
+    but without the upload checks: the content is ours, its type is known."""
+    sha256 = hashlib.sha256(content).hexdigest()
+    storage_name = content_address(sha256)
+    write_blob(storage_name, ContentFile(content, name=name), sha256)
+    return StoredFile.objects.create(
+        sha256=sha256, size=len(content), content_type=content_type, original_name=sanitize_name(name),
+        storage_name=storage_name, uploaded_by=owner, created_at=clock.now(),
+    )
 
 
 def open_file(stored: StoredFile) -> IO[bytes]:

@@ -29,6 +29,17 @@ from .models import ACTIVE, Dossier, Outcome, Status
 from .services import Actor, _attach, _component_files, _enter_step, _finish, _pause, _resume, process_for, record
 
 Run = Callable[[Dossier, Actor, dict[str, Any], datetime], tuple[str, dict[str, Any]]]
+ApprovalHook = Callable[[Dossier, Actor, dict[str, Any], datetime], dict[str, Any]]
+
+# Work that must happen inside an approval's transaction, registered by the apps that do it (results: render, sign and
+# store the electronic result, so a dossier is never "processed" without its result, and a signing failure leaves the
+# dossier as it was). Each hook returns data for the history event. Registered from AppConfig.ready(), so this module
+# does not import those apps.
+_approval_hooks: dict[str, ApprovalHook] = {}
+
+
+def on_approval(name: str, hook: ApprovalHook) -> None:
+    _approval_hooks[name] = hook
 
 
 @dataclass(frozen=True)
@@ -202,7 +213,11 @@ def _decide(outcome: str) -> Run:
         step = _next_step(dossier, "approve" if outcome == Outcome.APPROVED else "deny", payload)
         _finish(dossier, Status.PROCESSED, outcome, now)
         _enter_step(dossier, step, now)
-        return note, {"outcome": outcome, "late": dossier.late}
+        data: dict[str, Any] = {"outcome": outcome, "late": dossier.late}
+        if outcome == Outcome.APPROVED:
+            for hook in _approval_hooks.values():
+                data.update(hook(dossier, actor, payload, now))
+        return note, data
 
     return run
 

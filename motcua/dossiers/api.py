@@ -124,6 +124,8 @@ class DossierOut(DossierSummary):
     history: list[EventOut]
     allowed_actions: list[str]
     rating: RatingOut | None
+    results: list[str] = Field(default_factory=list, description="Codes of the dossier's electronic results "
+                                                                 "(`GET /api/v1/results/{code}`).")
 
 
 class DossierPage(Schema):
@@ -202,6 +204,7 @@ def detail(dossier: Dossier, user: Any) -> dict[str, Any]:
         "allowed_actions": actions.allowed_actions(dossier, user),
         "rating": {"score": rating.score, "comment": rating.comment, "not_satisfied": rating.not_satisfied,
                    "created_at": rating.created_at} if rating else None,
+        "results": list(dossier.results.order_by("number").values_list("code", flat=True)),
     }
 
 

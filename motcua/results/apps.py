@@ -7,3 +7,10 @@ class ResultsConfig(AppConfig):
     name = "motcua.results"
     label = "results"
     verbose_name = _("Electronic results")
+
+    def ready(self) -> None:
+        from motcua.dossiers.actions import on_approval
+
+        from .services import issue_on_approval
+
+        on_approval("results.issue", issue_on_approval)
