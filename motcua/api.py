@@ -36,6 +36,7 @@ api.add_router("/", identity_router)
 api.add_router("/", documents_router)
 api.add_router("/", dossiers_router)
 api.add_router("/", integrations_router)
+api.add_router("/", "motcua.results.api.router")
 
 
 @api.exception_handler(DomainError)
