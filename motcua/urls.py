@@ -14,9 +14,9 @@ urlpatterns = [
     path("account/", include("motcua.identity.urls")),
     path("account/", include("motcua.integrations.urls")),
     path("backoffice/", include("motcua.backoffice.urls")),
+    path("", include("motcua.results.urls")),
     # Component templates (forms to download) published with the catalog.
     re_path(r"^catalog-files/(?P<path>[A-Za-z0-9][A-Za-z0-9_.\-]*)$", serve,
             {"document_root": settings.CATALOG_FILES_DIR}, name="catalog-file"),
-    path("", include("motcua.results.urls")),
     path("", include("motcua.portal.urls")),
 ]

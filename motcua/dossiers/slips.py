@@ -2,8 +2,12 @@
 
 Each slip is drawn from the history event that issued it: the receipt and appointment slip from `accept`, the
 supplement request from the last `request_supplement`, the refusal from `refuse`, the apology with a new date from
-`apology`, the stop notice from `withdraw` or `stop`; the processing control slip from the step records. Every slip
-carries the national header, the unit, the date and the dossier code as a QR code (segno, inline SVG).
+`apology`, the notice of denial from `deny`, the stop notice from `withdraw` or `stop`; the processing control slip
+from the step records. Every slip carries the national header, the unit, the date and the dossier code.
+
+`context` gathers what a slip says, once, for both of its forms: the HTML page (`render`: the dossier code as an inline
+QR code, links back and to the PDF) and the print layout that `motcua.results.rendering` turns into a PDF
+(`print_html`: no QR, the page leaves the seal box of page 1 blank for the verification QR stamped later).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ KINDS: dict[str, tuple[tuple[str, ...], Promise]] = {
     "supplement": (("request_supplement",), _("Request to supplement and complete the dossier")),
     "refusal": (("refuse",), _("Refusal to accept the dossier")),
     "apology": (("apology",), _("Apology and new appointment date")),
+    "denial": (("deny",), _("Notice of denial")),
     "stop": (("withdraw", "stop"), _("Notice of stopped processing")),
     "control": ((), _("Processing control slip")),
 }
@@ -134,33 +139,49 @@ def available(dossier: Dossier) -> list[tuple[str, str]]:
             if not actions or done & set(actions)]
 
 
-def render(dossier: Dossier, kind: str, lang: str, *, back_url: str = "", staff: bool = False) -> str | None:
-    """The slip's HTML page, or None when the dossier has no event that issues a slip of this kind. The applicant's
-    control slip lists the public events only (as their timeline does); `staff` shows every event."""
+def context(dossier: Dossier, kind: str, lang: str, *, staff: bool = False) -> dict[str, Any] | None:
+    """What the slip says (shared by the HTML page and the PDF), or None when the dossier has no event that issues a
+    slip of this kind. The applicant's control slip lists the public events only (as their timeline does); `staff`
+    shows every event."""
     if kind not in KINDS:
         return None
     actions, title = KINDS[kind]
     event = last_event(dossier, actions) if actions else None
     if actions and event is None:
         return None
-    names = step_names(dossier, lang)
-    context: dict[str, Any] = {
-        "dossier": dossier, "kind": kind, "title": str(title), "event": event, "qr": qr_svg(dossier.code),
+    result: dict[str, Any] = {
+        "dossier": dossier, "kind": kind, "title": str(title), "event": event,
         "unit": (event.unit if event and event.unit else dossier.receiving_unit).name(lang),
         "issued_at": event.at if event else clock.now(), "procedure_name": dossier.version.text("name", lang),
         "channel": Channel(dossier.channel).label if dossier.channel in Channel.values else "",
-        "status": status_label(dossier.status), "data": event.data if event else {}, "back_url": back_url,
+        "status": status_label(dossier.status), "data": event.data if event else {},
     }
     if kind == "receipt":
-        context.update(_receipt(dossier, event, lang))
+        result.update(_receipt(dossier, event, lang))
     elif kind == "apology":
-        context["previous_due_at"] = _instant(event.data.get("previous_due_at"))
-        context["new_due_at"] = _instant(event.data.get("new_due_at"))
+        result["previous_due_at"] = _instant(event.data.get("previous_due_at"))
+        result["new_due_at"] = _instant(event.data.get("new_due_at"))
     elif kind == "control":
-        context["steps"] = _control_steps(dossier, names)
+        result["steps"] = _control_steps(dossier, step_names(dossier, lang))
         events = dossier.events.select_related("unit").order_by("seq")
-        context["history"] = timeline(events if staff else events.filter(public=True), lang)
-    return render_to_string(f"dossiers/slips/{kind}.html", context)
+        result["history"] = timeline(events if staff else events.filter(public=True), lang)
+    return result
+
+
+def render(dossier: Dossier, kind: str, lang: str, *, back_url: str = "", staff: bool = False) -> str | None:
+    """The slip's HTML page, or None when the dossier has no such slip. With a `back_url`, the page links back to the
+    dossier and to its PDF (`<kind>.pdf` next to the page's own `<kind>/`)."""
+    found = context(dossier, kind, lang, staff=staff)
+    if found is None:
+        return None
+    found.update(qr=qr_svg(dossier.code), back_url=back_url, pdf_url=f"../{kind}.pdf" if back_url else "")
+    return render_to_string(f"dossiers/slips/{kind}.html", found)
+
+
+def print_html(slip: dict[str, Any]) -> str:
+    """The slip of `context` in its print layout (A4, fonts that cover Vietnamese, no QR code: the PDF's seal box
+    takes its place), as the HTML the PDF renderer reads. Render in the slip's language."""
+    return render_to_string(f"dossiers/slips/{slip['kind']}.html", {**slip, "pdf": True})
 
 
 def _receipt(dossier: Dossier, event: Event, lang: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ failure at any point (a missing key, bad input) rolls the approval back: status 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from typing import Any
 
@@ -55,18 +56,13 @@ def parse_valid_until(payload: dict[str, Any], today: date) -> date | None:
 
 def _content(dossier: Dossier, code: str, signer: User | None, issued_at: datetime,
              valid_until: date | None) -> rendering.ResultContent:
-    version = dossier.version
+    """What the result says: read from the dossier; signed in the name of `signer` (the approving leader) if any."""
+    content = rendering.result_content_for(dossier, code, issued_at=issued_at, valid_until=valid_until)
     unit = dossier.current_unit
-    return rendering.ResultContent(
-        result_code=code, dossier_code=dossier.code, procedure_code=dossier.procedure.code,
-        procedure_name=version.name_vi, result_title=version.result_type_vi or version.name_vi,
-        holder_name=dossier.owner_name, holder_id_number=dossier.owner_id_number,
-        holder_address=str(dossier.owner.get("address", "") or ""), form=dossier.form_data,
-        issuing_unit_name=unit.name_vi, issuing_unit_code=unit.agency_code, issued_at=issued_at,
-        valid_until=valid_until, signer_name=signer.get_full_name() if signer else "",
-        signer_title=str(_("Leader")) if signer else "",
-        legal_basis=[f"{basis.number} {basis.title_vi}".strip() for basis in version.legal_basis.all()],
-        place=unit.name_vi,
+    return dataclasses.replace(
+        content, issuing_unit_name=unit.name_vi, issuing_unit_code=unit.agency_code,
+        signer_name=signer.get_full_name() if signer else "",
+        signer_title=content.signer_title if signer else "",
     )
 
 

@@ -1,5 +1,6 @@
-"""Result pages: public verification, the published seal keys, the holder's results, and the leaders' cancel and
-replace forms. Thin: `verify` and `services` do the work."""
+"""Result pages: public verification, the published seal keys, the holder's results, the leaders' cancel and
+replace forms, and the slip PDFs (applicant: /my/..., officer: /backoffice/...). Thin: `verify`, `services` and
+`rendering` do the work."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from motcua.core.errors import DomainError
+from motcua.core.errors import DomainError, active_language
 from motcua.documents.downloads import file_response
 from motcua.documents.services import max_upload_bytes
 from motcua.portal import forms_render as fr
 
-from . import queries, seal, services, verify
+from . import queries, rendering, seal, services, verify
 
 FIELD_LABELS = {"code": gettext_lazy("Result code"), "file": gettext_lazy("PDF file"),
                 "qr": gettext_lazy("QR code text")}
@@ -108,3 +109,40 @@ def change(request: HttpRequest, code: str, how: str) -> HttpResponse:
         problems = "; ".join(f"{e.field}: {e.message}" for e in exc.errors) or str(exc.message)
         messages.error(request, f"{exc.message} {problems}")
     return redirect("backoffice:dossier", code=result.dossier.code)
+
+
+# --- slips as PDF ---------------------------------------------------------------------------------------------
+
+
+def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    """A PDF shown in the browser, named for saving; personal data, so never stored by a shared cache."""
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _slip(request: HttpRequest, code: str, kind: str) -> HttpResponse:
+    pdf = rendering.slip_pdf_for(request.user, code, kind, active_language())
+    if pdf is None:
+        raise Http404
+    return pdf_response(pdf, f"{code}-{kind}.pdf")
+
+
+@login_required
+@require_GET
+def my_slip_pdf(request: HttpRequest, code: str, kind: str) -> HttpResponse:
+    """A slip of one of the applicant's own dossiers (as owner or submitter). Officers use the back office's."""
+    if request.user.is_staff_member:
+        return redirect("results:office_slip_pdf", code=code, kind=kind)
+    return _slip(request, code, kind)
+
+
+@login_required
+@require_GET
+def office_slip_pdf(request: HttpRequest, code: str, kind: str) -> HttpResponse:
+    """A slip of a dossier of the officer's units, with every event. Applicants get the back office's 403 page."""
+    if not request.user.is_staff_member:
+        return render(request, "backoffice/forbidden.html",
+                      {"message": _("The back office is for staff accounts.")}, status=403)
+    return _slip(request, code, kind)
