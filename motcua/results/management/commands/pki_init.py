@@ -5,6 +5,7 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from motcua.identity.models import User
@@ -29,6 +30,9 @@ class Command(BaseCommand):
                **options: Any) -> None:
         chosen_units = self._units(units) if units or officers is None else []
         chosen_officers = self._officers(officers) if officers or units is None else []
+        if settings.MOTCUA_PKCS11_MODULE:
+            self.stderr.write("MOTCUA_PKCS11_MODULE is set: results are signed with the token's keys, not with these "
+                              "TEST files.")
         created = pki.init_pki(units=chosen_units, officers=chosen_officers, key_type=key_type)
         for item in created:
             self.stdout.write(str(item))
