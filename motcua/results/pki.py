@@ -99,10 +99,17 @@ def passphrase() -> bytes:
         return b""
 
 
+class PkiError(Exception):
+    """The PKI folder cannot be completed as it is (a lost passphrase, a damaged CA file)."""
+
+
 def _ensure_passphrase() -> Path | None:
     """Generate the passphrase file when none is configured or stored; the path when it was created."""
     if getattr(settings, "MOTCUA_PKI_PASSPHRASE", "") or passphrase():
         return None
+    if root_key_path().exists():
+        raise PkiError(f"{root_key_path()} exists but its passphrase does not: set MOTCUA_PKI_PASSPHRASE, or move "
+                       f"{pki_dir()} away to start a new TEST PKI.")
     path = pki_dir() / "passphrase"
     atomic_write(path, secrets.token_urlsafe(32).encode() + b"\n", mode=0o600)
     return path
@@ -332,7 +339,11 @@ def init_pki(*, units: Iterable | None = None, officers: Iterable | None = None,
             created.append(Created("passphrase", "", made))
         secret = passphrase()
         if root_cert_path().exists() and root_key_path().exists():
-            ca_key, ca_cert = load_root()
+            try:
+                ca_key, ca_cert = load_root()
+            except (ValueError, TypeError) as exc:
+                raise PkiError(f"The CA in {ca_dir()} cannot be read ({exc}): is MOTCUA_PKI_PASSPHRASE the one it was "
+                               "made with?") from exc
         else:
             ca_key, ca_cert = make_root_ca(key_type)
             encryption = serialization.BestAvailableEncryption(secret) if secret else serialization.NoEncryption()

@@ -218,7 +218,6 @@ def _token_unavailable(exc: Exception) -> SigningUnavailable:
 
 def _token_session() -> Any:
     """The process's logged-in session on the configured token (opened once)."""
-    import pkcs11  # noqa: F401 - fails early and clearly when python-pkcs11 is missing
     from pyhanko.config.pkcs11 import TokenCriteria
     from pyhanko.sign.pkcs11 import open_pkcs11_session
 

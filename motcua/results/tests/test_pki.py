@@ -130,3 +130,20 @@ def test_a_deputy_with_a_delegation_in_force_is_an_approving_officer(demo):
     assert [user.username for user in pki.approving_officers()] == ["handler.demo", LEADER]
     Delegation.objects.update(starts_on=date(2020, 1, 1), ends_on=date(2020, 1, 2))
     assert deputy not in pki.approving_officers()
+
+
+def test_a_lost_or_wrong_passphrase_is_reported_not_replaced(demo, settings, tmp_path):
+    for name, value in pki_settings(tmp_path).items():
+        setattr(settings, name, value)
+    call_command("pki_init", "--units", DEMO_COMMUNE, stdout=StringIO())
+    settings.MOTCUA_PKI_PASSPHRASE = "not the one"
+    with pytest.raises(CommandError, match="MOTCUA_PKI_PASSPHRASE"):
+        call_command("pki_init", stdout=StringIO())
+    settings.MOTCUA_PKI_PASSPHRASE = ""
+    (tmp_path / "passphrase").unlink()
+    with pytest.raises(CommandError, match="passphrase"):
+        call_command("pki_init", stdout=StringIO())
+    assert not (tmp_path / "passphrase").exists()
+    # Signing says what is wrong, as a 503 naming the key.
+    with pytest.raises(signing.SigningUnavailable, match="PASSPHRASE"):
+        signing.signer_for_unit(demo_unit())

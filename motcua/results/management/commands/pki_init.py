@@ -33,7 +33,10 @@ class Command(BaseCommand):
         if settings.MOTCUA_PKCS11_MODULE:
             self.stderr.write("MOTCUA_PKCS11_MODULE is set: results are signed with the token's keys, not with these "
                               "TEST files.")
-        created = pki.init_pki(units=chosen_units, officers=chosen_officers, key_type=key_type)
+        try:
+            created = pki.init_pki(units=chosen_units, officers=chosen_officers, key_type=key_type)
+        except pki.PkiError as exc:
+            raise CommandError(str(exc)) from exc
         for item in created:
             self.stdout.write(str(item))
         if not created and options["verbosity"] > 0:
