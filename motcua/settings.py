@@ -241,6 +241,20 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 DATA_UPLOAD_MAX_NUMBER_FILES = 200
 
+# Signing keys of electronic results (see docs/configuration.md, "Signing keys"). By default PKCS#12 files under
+# MOTCUA_PKI_DIR, made by `manage.py pki_init` (a TEST PKI); with MOTCUA_PKCS11_MODULE set, a PKCS#11 token or HSM.
+MOTCUA_PKI_DIR = Path(env("PKI_DIR", str(DATA_DIR / "pki")))
+MOTCUA_PKI_PASSPHRASE = env("PKI_PASSPHRASE")
+MOTCUA_PKCS11_MODULE = env("PKCS11_MODULE")
+MOTCUA_PKCS11_TOKEN = env("PKCS11_TOKEN")
+MOTCUA_PKCS11_PIN = env("PKCS11_PIN")
+MOTCUA_PKCS11_PIN_FILE = env("PKCS11_PIN_FILE")
+# RFC 3161 timestamp authority: signatures become PAdES B-T; without one, B-B (the signer's claimed time only).
+MOTCUA_TSA_URL = env("TSA_URL")
+MOTCUA_TSA_TIMEOUT = env_int("TSA_TIMEOUT", 10)
+# PEM files of further trust roots (the ministry CA in production), besides every *.pem in MOTCUA_PKI_DIR/ca/.
+MOTCUA_TRUST_ROOTS = env_list("TRUST_ROOTS")
+
 # Working time: the afternoon cut-off after which a dossier counts from the next working day [unverified: 15:00],
 # and the working shifts of a day. Public holidays come from the `holidays` package (VN); units add exceptions.
 WORK_CUTOFF = env("WORK_CUTOFF", "15:00")
