@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
+from io import StringIO
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,13 +19,56 @@ from motcua.core.clock import FrozenClock, use_clock
 DEMO_CATALOG = Path(__file__).parent / "motcua" / "catalog" / "demo" / "catalog.json"
 
 
+def pki_settings(path: Path) -> dict[str, Any]:
+    """Settings that point signing at the PKI in `path`, whatever the developer's environment says."""
+    return {
+        "MOTCUA_PKI_DIR": path, "MOTCUA_PKI_PASSPHRASE": "", "MOTCUA_PKCS11_MODULE": "", "MOTCUA_PKCS11_TOKEN": "",
+        "MOTCUA_PKCS11_PIN": "", "MOTCUA_PKCS11_PIN_FILE": "", "MOTCUA_TSA_URL": "", "MOTCUA_TRUST_ROOTS": [],
+    }
+
+
+@pytest.fixture(scope="session")
+def pki_root(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None, django_db_blocker: Any) -> Path:
+    """A TEST PKI made once per session by `pki_init` (ECDSA keys) for the demo units and staff, so approvals can
+    sign their results; the rows it needed are rolled back after."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from motcua.demo.data import DEMO_PASSWORD, STAFF, UNITS
+    from motcua.identity.services import save_staff
+    from motcua.organization.services import assign_role, save_unit
+
+    path = tmp_path_factory.mktemp("pki")
+    fast_hasher = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with (django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast_hasher, **pki_settings(path)),
+          transaction.atomic()):
+        # The demo units and staff as load_demo makes them (without its catalog, which takes seconds).
+        units: dict[str, Any] = {}
+        for code, parent, level, name_vi, name_en, address, province in UNITS:
+            units[code] = save_unit(agency_code=code, parent=units.get(parent) if parent else None, level=level,
+                                    name_vi=name_vi, name_en=name_en, address=address, province_code=province)
+        for username, full_name, email, roles, superuser in STAFF:
+            user = save_staff(username=username, full_name=full_name, email=email, password=DEMO_PASSWORD,
+                              is_superuser=superuser)
+            for role, code in roles:
+                assign_role(user, units[code], role)
+        output = StringIO()
+        call_command("pki_init", stdout=output)
+        transaction.set_rollback(True)
+    (path / "pki_init.out").write_text(output.getvalue())
+    return path
+
+
 @pytest.fixture(autouse=True)
-def _test_settings(settings: Any) -> None:
+def _test_settings(settings: Any, pki_root: Path) -> None:
     # PBKDF2 at production strength costs ~0.3 s a hash; the tests check behaviour, not the hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Pages render {% static %} without a collectstatic manifest.
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    # Approvals sign their results with the session's TEST PKI.
+    for name, value in pki_settings(pki_root).items():
+        setattr(settings, name, value)
 
 
 @pytest.fixture

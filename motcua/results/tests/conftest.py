@@ -5,56 +5,19 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterator
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.test import override_settings
 
-from motcua.demo.data import DEMO_COMMUNE, DEMO_PASSWORD, STAFF, UNITS
+from conftest import pki_settings
+from motcua.demo.data import DEMO_COMMUNE, STAFF, UNITS
 from motcua.identity.models import User
 from motcua.organization.models import Unit
 from motcua.results import signing
 
 LEADER = "leader.demo"
-
-
-def pki_settings(path: Path) -> dict[str, Any]:
-    """Settings that point signing at the PKI in `path`, whatever the developer's environment says."""
-    return {
-        "MOTCUA_PKI_DIR": path, "MOTCUA_PKI_PASSPHRASE": "", "MOTCUA_PKCS11_MODULE": "", "MOTCUA_PKCS11_TOKEN": "",
-        "MOTCUA_PKCS11_PIN": "", "MOTCUA_PKCS11_PIN_FILE": "", "MOTCUA_TSA_URL": "", "MOTCUA_TRUST_ROOTS": [],
-    }
-
-
-@pytest.fixture(scope="session")
-def pki_root(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None, django_db_blocker: Any) -> Path:
-    """`pki_init` run once (ECDSA keys) over the demo units and staff; the rows are rolled back after."""
-    from motcua.identity.services import save_staff
-    from motcua.organization.services import assign_role, save_unit
-
-    path = tmp_path_factory.mktemp("pki")
-    fast_hasher = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with (django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast_hasher, **pki_settings(path)),
-          transaction.atomic()):
-        # The demo units and staff as load_demo makes them (without its catalog, which takes seconds).
-        units: dict[str, Unit] = {}
-        for code, parent, level, name_vi, name_en, address, province in UNITS:
-            units[code] = save_unit(agency_code=code, parent=units.get(parent) if parent else None, level=level,
-                                    name_vi=name_vi, name_en=name_en, address=address, province_code=province)
-        for username, full_name, email, roles, superuser in STAFF:
-            user = save_staff(username=username, full_name=full_name, email=email, password=DEMO_PASSWORD,
-                              is_superuser=superuser)
-            for role, code in roles:
-                assign_role(user, units[code], role)
-        output = StringIO()
-        call_command("pki_init", stdout=output)
-        transaction.set_rollback(True)
-    (path / "pki_init.out").write_text(output.getvalue())
-    return path
 
 
 @pytest.fixture
