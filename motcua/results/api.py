@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Body, File, Form, Router, Schema, UploadedFile
 from ninja import Field as SchemaField
+from ninja import Status as Reply
 
 from motcua.core.api_schemas import ERRORS, ErrorOut
 from motcua.core.errors import FieldError, NotFound, ValidationFailed, active_language
@@ -131,7 +132,7 @@ def cancel(request: HttpRequest, code: str, payload: ChangeIn) -> dict[str, Any]
 def replace(request: HttpRequest, code: str, payload: ReplaceIn = Body(...)) -> Any:
     data = payload.model_dump(exclude_none=True)
     new = services.replace(_visible_or_404(request, code), request.auth, data)
-    return 201, result_out(queries.by_code(new.code))
+    return Reply(201, result_out(queries.by_code(new.code)))
 
 
 @router.get("/verify/{code}", auth=None, response={200: VerifyOut, **ERRORS},

@@ -13,6 +13,7 @@ from django.test import override_settings
 
 from conftest import pki_settings
 from motcua.demo.data import DEMO_COMMUNE, STAFF, UNITS
+from motcua.dossiers.tests.conftest import api  # noqa: F401 - demo accounts talking to the API, for these tests too
 from motcua.identity.models import User
 from motcua.organization.models import Unit
 from motcua.results import signing

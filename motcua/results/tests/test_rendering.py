@@ -19,13 +19,11 @@ from PIL import Image
 
 from motcua.dossiers import slips
 from motcua.dossiers.models import Dossier
-from motcua.dossiers.tests import conftest as dossier_fixtures
 from motcua.dossiers.tests.conftest import Api, first_registration
 from motcua.results import rendering, seal
 from motcua.results.rendering import SEAL_BOX, ResultContent
 
 pytestmark = pytest.mark.django_db
-api = dossier_fixtures.api  # demo accounts talking to the API (the dossiers tests' fixture)
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 ABSENCE_FORM = {
     "ho_ten": "Nguyễn Văn An", "so_cccd": "001209012345", "so_gcn_nvqs": "NVQS-2026-0042",
