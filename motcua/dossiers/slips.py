@@ -54,6 +54,8 @@ EVENT_LABELS: dict[str, Promise] = {
     "return_result": _("Result returned"),
     "stop": _("Processing stopped"),
     "apology": _("Apology with a new date"),
+    "cancel_result": _("Result cancelled"),
+    "replace_result": _("Result replaced by a new one"),
 }
 
 ROLE_LABELS: dict[str, Promise] = {
