@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from motcua.core import clock
 
@@ -10,7 +11,7 @@ from motcua.core import clock
 class State(models.TextChoices):
     """A result's standing in the registry. Cancelled and replaced results stay retrievable and verifiable."""
 
-    VALID = "valid", _("Valid")
+    VALID = "valid", pgettext_lazy("result state", "Valid")
     CANCELLED = "cancelled", _("Cancelled")
     REPLACED = "replaced", _("Replaced by a newer result")
 

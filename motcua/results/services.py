@@ -61,8 +61,7 @@ def _content(dossier: Dossier, code: str, signer: User | None, issued_at: dateti
     unit = dossier.current_unit
     return dataclasses.replace(
         content, issuing_unit_name=unit.name_vi, issuing_unit_code=unit.agency_code,
-        signer_name=signer.get_full_name() if signer else "",
-        signer_title=content.signer_title if signer else "",
+        signer_name=signer.display_name if signer else "",
     )
 
 
@@ -73,7 +72,7 @@ def _sign(pdf: bytes, code: str, unit: Any, signer_user: User | None) -> tuple[b
     if personal is not None:
         pdf = signing.sign_pdf(pdf, personal, field_name="LeaderSignature",
                                reason=f"Phê duyệt kết quả {code}", location=unit.name_vi)
-        signers.append({"kind": "leader", "name": signer_user.get_full_name(), "username": signer_user.username})
+        signers.append({"kind": "leader", "name": signer_user.display_name, "username": signer_user.username})
     pdf = signing.sign_pdf(pdf, signing.signer_for_unit(unit), field_name="UnitSeal",
                            reason=f"Ban hành kết quả {code}", location=unit.name_vi)
     signers.append({"kind": "unit", "name": unit.name_vi, "agency_code": unit.agency_code})
@@ -154,7 +153,7 @@ def _lock(result: Result) -> tuple[Result, Dossier]:
 
 def _close(result: Result, user: User, state: str, reason: str, now: datetime) -> None:
     result.state = state
-    result.changed_at, result.changed_by_name, result.change_reason = now, user.get_full_name(), reason
+    result.changed_at, result.changed_by_name, result.change_reason = now, user.display_name, reason
     result.save(update_fields=["state", "changed_at", "changed_by_name", "change_reason"])
 
 

@@ -83,3 +83,22 @@ def test_citizen_to_status_10_through_every_role(live_server, demo, page, tmp_pa
     assert page.get_by_test_id("rating").inner_text().startswith("5/5")
     screenshot(page, "journey-4-rated")
     assert Dossier.objects.get(code=code).rating.score == 5
+
+    # The electronic result: downloaded from the dossier's page, then checked on the public verification page.
+    results = page.get_by_test_id("results")
+    assert f"{code}-KQ1" in results.inner_text()
+    with page.expect_download() as download:
+        results.get_by_test_id("result-download").click()
+    signed = tmp_path / "ket-qua.pdf"
+    download.value.save_as(signed)
+    assert signed.read_bytes().startswith(b"%PDF")
+    page.goto(base + "/verify/")
+    page.get_by_test_id("verify-form").locator("input[type=file]").set_input_files(str(signed))
+    page.get_by_test_id("verify-form").locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("verdict").get_attribute("data-verdict") == "valid"
+    screenshot(page, "journey-5-verified")
+    page.get_by_test_id("lang-en").click()
+    page.wait_for_load_state()
+    page.goto(f"{base}/verify/{code}-KQ1/")
+    assert "The result is valid." in page.get_by_test_id("verify-report").inner_text()

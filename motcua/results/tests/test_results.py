@@ -69,9 +69,12 @@ def test_approval_issues_a_signed_sealed_result_that_independent_tools_accept(ap
     assert (meta["state"], meta["standing"], meta["number"], meta["valid_until"]) == ("valid", "valid", 1,
                                                                                     "2031-11-22")
     assert meta["holder_name"] == "Nguyễn Văn An" and meta["title"] == "Giấy chứng nhận đăng ký nghĩa vụ quân sự"
-    assert [s["kind"] for s in meta["signers"]] == ["leader", "unit"]
+    assert [(s["kind"], s["name"]) for s in meta["signers"]] == [
+        ("leader", LEADER_NAME), ("unit", "Ban Chỉ huy Quân sự phường Ngọc Hà")]
     pdf = download(api, "citizen.demo", code)
     assert hashlib.sha256(pdf).hexdigest() == meta["sha256"]
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert "GIẤY CHỨNG NHẬN ĐĂNG KÝ NGHĨA VỤ QUÂN SỰ" in text and LEADER_NAME in text and code in text
 
     # poppler's pdfsig, trusting the TEST root: the leader's signature, then the unit's seal, both valid and trusted.
     verdicts = pdfsig(pdf, nss_db, tmp_path)
