@@ -239,3 +239,15 @@ def test_an_automatic_approval_carries_the_units_seal_only(api):
     assert [s["kind"] for s in meta["signers"]] == ["unit"] and meta["valid_until"] is None
     checked = signing.validate_pdf(download(api, "shipagent.demo", code))
     assert [s.field_name for s in checked.signatures] == ["UnitSeal"] and checked.all_trusted
+
+
+def test_the_openapi_spec_documents_results_and_verification(client):
+    spec = client.get("/api/v1/openapi.json").json()
+    paths = spec["paths"]
+    for path in ("/api/v1/results", "/api/v1/results/{code}", "/api/v1/results/{code}/file",
+                 "/api/v1/results/{code}/cancel", "/api/v1/results/{code}/replace", "/api/v1/verify/{code}",
+                 "/api/v1/verify"):
+        assert path in paths, path
+    assert set(paths["/api/v1/verify"]["post"]["requestBody"]["content"]) == {"multipart/form-data"}
+    assert "results" in spec["components"]["schemas"]["DossierOut"]["properties"]
+    assert "422" in paths["/api/v1/results/{code}/cancel"]["post"]["responses"]
