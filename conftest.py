@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 
@@ -66,6 +67,8 @@ def _test_settings(settings: Any, pki_root: Path) -> None:
     # Pages render {% static %} without a collectstatic manifest.
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    # Rate-limit windows follow the frozen clock: counts must not carry over from one test to the next.
+    cache.clear()
     # Approvals sign their results with the session's TEST PKI.
     for name, value in pki_settings(pki_root).items():
         setattr(settings, name, value)

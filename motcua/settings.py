@@ -230,6 +230,8 @@ MOTCUA_OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 MOTCUA_PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000")
 # Public tracking: requests per window (seconds) per client address.
 MOTCUA_TRACK_RATE = (env_int("TRACK_RATE_LIMIT", 60), env_int("TRACK_RATE_WINDOW", 60))
+# Public verification of results (each check of a PDF validates its signatures: CPU worth limiting per address).
+MOTCUA_VERIFY_RATE = (env_int("VERIFY_RATE_LIMIT", 60), env_int("VERIFY_RATE_WINDOW", 60))
 # Apologies with a new date allowed per dossier [unverified: only once].
 MOTCUA_APOLOGY_LIMIT = env_int("APOLOGY_LIMIT", 1)
 # Uploads: the largest file accepted, in bytes.

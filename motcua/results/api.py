@@ -135,18 +135,20 @@ def replace(request: HttpRequest, code: str, payload: ReplaceIn = Body(...)) -> 
     return Reply(201, result_out(queries.by_code(new.code)))
 
 
-@router.get("/verify/{code}", auth=None, response={200: VerifyOut, **ERRORS},
+@router.get("/verify/{code}", auth=None, response={200: VerifyOut, 429: ErrorOut, **ERRORS},
             summary="Verify a result by its code (anyone): registry standing, stored file, signatures")
 def verify_code(request: HttpRequest, code: str) -> dict[str, Any]:
+    verify.check_rate(request.META.get("REMOTE_ADDR", ""))
     return verify.by_code(code)
 
 
-@router.post("/verify", auth=None, response={200: VerifyOut, 400: ErrorOut, 422: ErrorOut},
+@router.post("/verify", auth=None, response={200: VerifyOut, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut},
              summary="Verify an uploaded PDF (`file`), a QR seal's text (`qr`) or a code (`code`) (anyone)",
              description="Multipart form with one of: `file` (the PDF), `qr` (the text a scanner read from the QR "
                          "code), `code` (a result code).")
 def verify_any(request: HttpRequest, file: UploadedFile | None = File(None), qr: str | None = Form(None),
                code: str | None = Form(None)) -> dict[str, Any]:
+    verify.check_rate(request.META.get("REMOTE_ADDR", ""))
     if file is not None:
         if file.size > max_upload_bytes():
             raise ValidationFailed(_("The file is too large."), [

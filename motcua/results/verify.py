@@ -16,11 +16,13 @@ import re
 from io import BytesIO
 from typing import Any
 
+from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from motcua.core.errors import both_languages
+from motcua.core import ratelimit
+from motcua.core.errors import DomainError, FieldError, both_languages
 from motcua.documents.services import open_file
 
 from . import queries, seal, signing
@@ -34,6 +36,20 @@ STANDING_TEXT: dict[str, Promise] = {
     "replaced": _("The result was replaced by a newer result."),
     "expired": _("The result has expired."),
 }
+
+
+class VerifyLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+
+def check_rate(address: str) -> None:
+    """Count one verification from `address`; 429 past MOTCUA_VERIFY_RATE (checking a PDF costs real CPU)."""
+    limit, window = getattr(settings, "MOTCUA_VERIFY_RATE", (60, 60))
+    if not ratelimit.allow("verify", address, limit, window):
+        raise VerifyLimited(_("Too many verifications from your address: wait a minute."), [
+            FieldError("address", "rate_limit", _("Too many requests from this address.")),
+        ])
 
 
 def mask_name(name: str) -> str:

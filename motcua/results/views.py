@@ -40,6 +40,7 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     code = str(request.POST.get("code", "")).strip()[:60]
     context.update(code=code, qr=qr)
     try:
+        verify.check_rate(request.META.get("REMOTE_ADDR", ""))
         if upload is not None:
             if upload.size > max_upload_bytes():
                 raise DomainError(_("The file is too large."))
@@ -59,6 +60,11 @@ def verify_page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def verify_code(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        verify.check_rate(request.META.get("REMOTE_ADDR", ""))
+    except DomainError as exc:
+        return render(request, "results/verify.html", {"report": None, "code": code, "summary": [],
+                                                       "errors": {"": [str(exc.message)]}}, status=exc.status)
     report = verify.by_code(code)
     return render(request, "results/verify.html", {"report": report, "code": code, "errors": {}, "summary": []},
                   status=200 if report["found"] else 404)

@@ -251,3 +251,14 @@ def test_the_openapi_spec_documents_results_and_verification(client):
     assert set(paths["/api/v1/verify"]["post"]["requestBody"]["content"]) == {"multipart/form-data"}
     assert "results" in spec["components"]["schemas"]["DossierOut"]["properties"]
     assert "422" in paths["/api/v1/results/{code}/cancel"]["post"]["responses"]
+
+
+def test_verification_is_rate_limited_per_address(db, settings):
+    settings.MOTCUA_VERIFY_RATE = (2, 60)
+    anonymous = Client()
+    codes = [anonymous.get("/api/v1/verify/000.05.12.H26-261123-9999-KQ1").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    limited = anonymous.post("/api/v1/verify", {"code": "x"})
+    assert limited.status_code == 429 and limited.json()["error"] == "rate_limited"
+    assert Client(REMOTE_ADDR="10.0.0.9").get("/api/v1/verify/000.05.12.H26-261123-9999-KQ1").status_code == 200
+    assert "Quá nhiều" in anonymous.post("/verify/", {"code": "x"}).content.decode()
