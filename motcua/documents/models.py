@@ -39,3 +39,40 @@ class StoredFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.sha256[:12]})"
+
+
+class DigitizationState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    PROCESSING = "processing", _("Processing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class Digitization(models.Model):
+    """The digitization of one stored file (số hóa): OCR into a searchable PDF/A archive copy, its text, page count
+    and thumbnail. The original file is kept as it was; a failure keeps its reason and is retried with backoff."""
+
+    file = models.OneToOneField(StoredFile, verbose_name=_("original file"), on_delete=models.CASCADE,
+                                related_name="digitization")
+    state = models.CharField(_("state"), max_length=12, choices=DigitizationState.choices,
+                             default=DigitizationState.QUEUED, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    queued_at = models.DateTimeField(_("queued at"), default=clock.now)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=clock.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    reason = models.TextField(_("reason of the last failure"), blank=True)
+    archive = models.ForeignKey(StoredFile, verbose_name=_("searchable PDF/A copy"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    thumbnail = models.ForeignKey(StoredFile, verbose_name=_("thumbnail"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("text"), blank=True)
+    pages = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("digitization")
+        verbose_name_plural = _("digitizations")
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="documents_digitization_due")]
+
+    def __str__(self) -> str:
+        return f"{self.file_id}: {self.state}"
