@@ -35,24 +35,13 @@ def pki_root(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None, dj
     from django.db import transaction
     from django.test import override_settings
 
-    from motcua.demo.data import DEMO_PASSWORD, STAFF, UNITS
-    from motcua.identity.services import save_staff
-    from motcua.organization.services import assign_role, save_unit
+    from motcua.demo.loading import load_units_and_staff
 
     path = tmp_path_factory.mktemp("pki")
     fast_hasher = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with (django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast_hasher, **pki_settings(path)),
           transaction.atomic()):
-        # The demo units and staff as load_demo makes them (without its catalog, which takes seconds).
-        units: dict[str, Any] = {}
-        for code, parent, level, name_vi, name_en, address, province in UNITS:
-            units[code] = save_unit(agency_code=code, parent=units.get(parent) if parent else None, level=level,
-                                    name_vi=name_vi, name_en=name_en, address=address, province_code=province)
-        for username, full_name, email, roles, superuser in STAFF:
-            user = save_staff(username=username, full_name=full_name, email=email, password=DEMO_PASSWORD,
-                              is_superuser=superuser)
-            for role, code in roles:
-                assign_role(user, units[code], role)
+        load_units_and_staff()  # as load_demo makes them (without its catalog, which takes seconds)
         output = StringIO()
         call_command("pki_init", stdout=output)
         transaction.set_rollback(True)

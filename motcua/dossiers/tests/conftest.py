@@ -71,6 +71,16 @@ def first_registration(citizen: Api, **overrides: Any) -> dict[str, Any]:
     return body
 
 
+def ship_declaration(agent: Api) -> dict[str, Any]:
+    """shipagent.demo's declaration of an arriving ship (1.010531), settled automatically when its rules pass."""
+    return {
+        "procedure": "1.010531", "unit": "000.07.00.H31",
+        "form": {"ten_tau": "HAI AN 01", "so_imo": "9123456", "quoc_tich_tau": "Việt Nam", "so_thuyen_vien": 18},
+        "components": [{"code": "ban_khai_chung", "files": [agent.upload("ban-khai.pdf")]},
+                       {"code": "danh_sach_thuyen_vien", "files": [agent.upload("thuyen-vien.pdf")]}],
+    }
+
+
 @pytest.fixture
 def submitted(api):
     """citizen.demo's 1.013133 dossier, just submitted (status 1)."""

@@ -9,7 +9,7 @@ import pytest
 from motcua.dossiers.models import Dossier, Event
 from motcua.integrations.models import OutboxEvent
 
-from .conftest import first_registration
+from .conftest import first_registration, ship_declaration
 
 pytestmark = pytest.mark.django_db
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -241,13 +241,7 @@ def test_public_tracking_shows_no_personal_data_and_needs_the_key(api, client, s
 
 def test_automatic_border_procedure_is_settled_in_seconds(api):
     agent = api("shipagent.demo")
-    body = {
-        "procedure": "1.010531", "unit": "000.07.00.H31",
-        "form": {"ten_tau": "HAI AN 01", "so_imo": "9123456", "quoc_tich_tau": "Việt Nam", "so_thuyen_vien": 18},
-        "components": [{"code": "ban_khai_chung", "files": [agent.upload("ban-khai.pdf")]},
-                       {"code": "danh_sach_thuyen_vien", "files": [agent.upload("thuyen-vien.pdf")]}],
-    }
-    response = agent.post("/api/v1/dossiers", body)
+    response = agent.post("/api/v1/dossiers", ship_declaration(agent))
     assert response.status_code == 201, response.content
     dossier = response.json()
     assert (dossier["status"], dossier["outcome"], dossier["late"]) == (10, "approved", False)

@@ -17,7 +17,7 @@ from PIL import Image
 
 from motcua.documents.models import StoredFile
 from motcua.dossiers.models import Dossier
-from motcua.dossiers.tests.conftest import first_registration
+from motcua.dossiers.tests.conftest import first_registration, ship_declaration
 from motcua.results import signing
 from motcua.results.models import Result
 
@@ -227,13 +227,7 @@ def test_a_result_past_its_validity_verifies_as_expired(api, issued, frozen_cloc
 
 def test_an_automatic_approval_carries_the_units_seal_only(api):
     agent = api("shipagent.demo")
-    body = {
-        "procedure": "1.010531", "unit": "000.07.00.H31",
-        "form": {"ten_tau": "HAI AN 01", "so_imo": "9123456", "quoc_tich_tau": "Việt Nam", "so_thuyen_vien": 18},
-        "components": [{"code": "ban_khai_chung", "files": [agent.upload("ban-khai.pdf")]},
-                       {"code": "danh_sach_thuyen_vien", "files": [agent.upload("thuyen-vien.pdf")]}],
-    }
-    created = agent.post("/api/v1/dossiers", body).json()
+    created = agent.post("/api/v1/dossiers", ship_declaration(agent)).json()
     code = agent.get(f"/api/v1/dossiers/{created['code']}").json()["results"][0]
     meta = agent.get(f"/api/v1/results/{code}").json()
     assert [s["kind"] for s in meta["signers"]] == ["unit"] and meta["valid_until"] is None

@@ -12,17 +12,10 @@ from django.db import transaction
 
 from motcua.catalog.services import import_catalog
 from motcua.identity.models import User
-from motcua.identity.services import (
-    CitizenSignup,
-    OrganizationSignup,
-    register_citizen,
-    register_organization,
-    save_staff,
-)
-from motcua.organization.models import Unit
-from motcua.organization.services import assign_role, save_unit
+from motcua.identity.services import CitizenSignup, OrganizationSignup, register_citizen, register_organization
 
-from ...data import BORDER_STATION, CITIZENS, DEMO_COMMUNE, DEMO_PASSWORD, ORGANIZATIONS, STAFF, UNITS
+from ...data import BORDER_STATION, CITIZENS, DEMO_COMMUNE, DEMO_PASSWORD, ORGANIZATIONS, STAFF
+from ...loading import load_units_and_staff
 
 CATALOG = Path(__file__).resolve().parents[3] / "catalog" / "demo" / "catalog.json"
 
@@ -37,15 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO:
             raise CommandError("Demo data has known passwords: set MOTCUA_DEMO=1 to load it (never in production).")
-        units: dict[str, Unit] = {}
-        for code, parent, level, name_vi, name_en, address, province in UNITS:
-            units[code] = save_unit(agency_code=code, parent=units.get(parent) if parent else None, level=level,
-                                    name_vi=name_vi, name_en=name_en, address=address, province_code=province)
-        for username, full_name, email, roles, superuser in STAFF:
-            user = save_staff(username=username, full_name=full_name, email=email, password=DEMO_PASSWORD,
-                              is_superuser=superuser)
-            for role, unit_code in roles:
-                assign_role(user, units[unit_code], role)
+        units = load_units_and_staff()
         for username, national_id, full_name, birth, sex, phone, email, address in CITIZENS:
             if not User.objects.filter(username=username).exists():
                 register_citizen(CitizenSignup(
