@@ -14,6 +14,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 
 from motcua.core.clock import FrozenClock, use_clock
 
@@ -61,6 +62,8 @@ def _test_settings(settings: Any, pki_root: Path) -> None:
     # Approvals sign their results with the session's TEST PKI.
     for name, value in pki_settings(pki_root).items():
         setattr(settings, name, value)
+    # Each test starts in the default language (a request in English must not leak into the next test).
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from motcua.audit import services as audit
 from motcua.core import clock
 from motcua.core.errors import DomainError, FieldError, ValidationFailed
 from motcua.organization.models import Unit
@@ -177,18 +178,18 @@ def login(request: HttpRequest | None, identifier: str, password: str, otp: str 
     user = django_authenticate(request, username=identifier, password=password)
     if user is None:
         if account is not None:
-            _record_failure(account)
+            _record_failure(account, request)
         raise LoginFailed(_("The identifier or the password is wrong."))
     if user.is_staff_member and queries.has_totp(user):
         if not otp:
             raise SecondFactorRequired(_("Enter the 6-digit code from your authenticator app."))
-        login_second_factor(user, otp)
+        login_second_factor(user, otp, request)
         return user
-    _record_success(user)
+    _record_success(user, request)
     return user
 
 
-def login_second_factor(user: User, otp: str) -> TOTPDevice:
+def login_second_factor(user: User, otp: str, request: HttpRequest | None = None) -> TOTPDevice:
     """The second step of a login whose password was right but which raised SecondFactorRequired.
 
     Checks the authenticator code of `user`; a wrong code counts as a failed login (and may lock the account).
@@ -201,24 +202,33 @@ def login_second_factor(user: User, otp: str) -> TOTPDevice:
         raise LoginFailed(_("The identifier or the password is wrong."))
     device = _device_accepting(user, otp)
     if device is None:
-        _record_failure(user)
+        _record_failure(user, request)
         raise LoginFailed(_("The authenticator code is wrong."))
-    _record_success(user)
+    _record_success(user, request)
     return device
 
 
-def _record_success(user: User) -> None:
+def _address(request: HttpRequest | None) -> str:
+    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+
+
+@transaction.atomic
+def _record_success(user: User, request: HttpRequest | None = None) -> None:
     User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None, last_login=clock.now())
+    audit.record("login", actor=user, object_type="user", object_id=user.pk, ip=_address(request))
 
 
-def _record_failure(account: User) -> None:
+def _record_failure(account: User, request: HttpRequest | None = None) -> None:
     with transaction.atomic():
         User.objects.filter(pk=account.pk).update(failed_logins=F("failed_logins") + 1)
         failures = User.objects.values_list("failed_logins", flat=True).get(pk=account.pk)
+        audit.record("login_failed", object_type="user", object_id=account.pk, ip=_address(request))
         if failures >= settings.LOGIN_MAX_FAILURES:
             User.objects.filter(pk=account.pk).update(
                 failed_logins=0, locked_until=clock.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
             )
+            audit.record("account_locked", object_type="user", object_id=account.pk, ip=_address(request),
+                         data={"minutes": settings.LOGIN_LOCKOUT_MINUTES})
 
 
 @transaction.atomic
@@ -230,6 +240,7 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
         user=user, key_hash=ApiToken.hash(raw), created_at=now,
         expires_at=now + timedelta(seconds=settings.API_TOKEN_TTL_SECONDS),
     )
+    audit.record("token_issued", actor=user, object_type="api_token", object_id=token.pk)
     return raw, token
 
 
@@ -279,4 +290,6 @@ def unlock(users: Iterable[User]) -> int:
     ids = [user.pk for user in users]
     locked = User.objects.filter(pk__in=ids, locked_until__gt=clock.now()).count()
     User.objects.filter(pk__in=ids).update(failed_logins=0, locked_until=None)
+    for pk in ids:
+        audit.record("account_unlocked", object_type="user", object_id=pk)
     return locked
