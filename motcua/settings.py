@@ -203,6 +203,9 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "motcua <no-reply@motcua.local>")
 
+# Backups dump in JSON with microsecond timestamps (motcua/core/serialization.py).
+SERIALIZATION_MODULES = {"jsonx": "motcua.core.serialization"}
+
 # Security headers and cookies. Behind TLS set MOTCUA_SECURE_COOKIES=1 (and the HSTS seconds).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC
 from typing import Any
 
 from django.db import transaction
@@ -22,9 +23,11 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
 
 
 def chained_fields(entry: AuditEntry) -> dict[str, Any]:
-    """The fields the hash covers (everything but the hashes themselves)."""
+    """The fields the hash covers (everything but the hashes themselves); the time in UTC, as the database gives it
+    back whatever zone the clock used."""
     return {
-        "seq": entry.seq, "at": entry.at.isoformat(), "actor_id": entry.actor_id, "actor_label": entry.actor_label,
+        "seq": entry.seq, "at": entry.at.astimezone(UTC).isoformat(), "actor_id": entry.actor_id,
+        "actor_label": entry.actor_label,
         "action": entry.action, "object_type": entry.object_type, "object_id": entry.object_id, "ip": entry.ip,
         "data": entry.data,
     }
