@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -152,6 +153,8 @@ LOGOUT_REDIRECT_URL = "portal:home"
 # Lockout after repeated failed logins, per account (whatever identifier was typed: ID number, e-mail or username).
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+# Login attempts per client address and window (seconds), whatever the account: slows password spraying.
+LOGIN_RATE = (env_int("LOGIN_RATE_LIMIT", 20), env_int("LOGIN_RATE_WINDOW", 60))
 API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 3600)
 OTP_TOTP_ISSUER = env("OTP_ISSUER", "motcua")
 
@@ -205,6 +208,16 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "motcua <no-reply@motcua.local>")
 
 # Backups dump in JSON with microsecond timestamps (motcua/core/serialization.py).
 SERIALIZATION_MODULES = {"jsonx": "motcua.core.serialization"}
+
+# Content Security Policy (django-csp): everything from this origin only, no inline script or style, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"], "script-src": ["'self'"], "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"], "font-src": ["'self'"], "connect-src": ["'self'"],
+        "object-src": ["'none'"], "base-uri": ["'self'"], "form-action": ["'self'"], "frame-ancestors": ["'none'"],
+    },
+}
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # Security headers and cookies. Behind TLS set MOTCUA_SECURE_COOKIES=1 (and the HSTS seconds).
 SECURE_CONTENT_TYPE_NOSNIFF = True

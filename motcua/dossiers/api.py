@@ -215,8 +215,8 @@ def _visible_or_404(request: HttpRequest, code: str) -> Dossier:
     return dossier
 
 
-@router.post("/dossiers", auth=AUTH, response={201: DossierOut, 200: DossierOut, 401: ErrorOut, 409: ErrorOut,
-                                                **ERRORS},
+@router.post("/dossiers", auth=AUTH, response={201: DossierOut, 200: DossierOut, 401: ErrorOut, 403: ErrorOut,
+                                                409: ErrorOut, **ERRORS},
              summary="Submit a dossier (status 1, code assigned)",
              description="Send an `Idempotency-Key` header: a retried request answers 200 with the dossier the "
                          "first request created, and never creates a second one.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from motcua.audit import services as audit
-from motcua.core import clock
+from motcua.core import clock, ratelimit
 from motcua.core.errors import DomainError, FieldError, ValidationFailed
 from motcua.organization.models import Unit
 
@@ -36,6 +37,12 @@ class LoginFailed(DomainError):
 class AccountLocked(DomainError):
     status = 429
     code = "account_locked"
+
+
+class LoginThrottled(AccountLocked):
+    """Too many login attempts from one address (whatever the accounts): answered like a lockout, 429."""
+
+    code = "rate_limited"
 
 
 class SecondFactorRequired(DomainError):
@@ -172,6 +179,9 @@ def login(request: HttpRequest | None, identifier: str, password: str, otp: str 
 
     A staff account with a confirmed TOTP device also needs the current `otp` code (SecondFactorRequired without it).
     """
+    limit, window = settings.LOGIN_RATE
+    if request is not None and not ratelimit.allow("login", _address(request), limit, window):
+        raise LoginThrottled(_("Too many login attempts from this address: wait a minute."))
     account = queries.find_by_identifier(identifier)
     if account is not None and queries.is_locked(account):
         raise AccountLocked(_("Too many failed logins: the account is locked for a while. Try again later."))
@@ -231,16 +241,38 @@ def _record_failure(account: User, request: HttpRequest | None = None) -> None:
                          data={"minutes": settings.LOGIN_LOCKOUT_MINUTES})
 
 
+SCOPE_ITEM = r"(\*|[a-z][a-z0-9_-]{0,40}:(read|write))"
+SCOPE_PATTERN = re.compile(f"^{SCOPE_ITEM}$")
+# A whole requested scope: items separated by single spaces (the API's request schema uses it).
+SCOPE_LIST_PATTERN = f"^{SCOPE_ITEM}( {SCOPE_ITEM})*$"
+
+
+def scope_errors(scope: str) -> list[FieldError]:
+    """The rules a requested token scope keeps: space-separated `<area>:read|write` items, or `*`."""
+    items = scope.split()
+    if not items:
+        return [FieldError("scope", "required", _("Ask for at least one scope, or * for all."))]
+    bad = [item for item in items if not SCOPE_PATTERN.match(item)]
+    if bad:
+        return [FieldError("scope", "format", _("Scopes are <area>:read or <area>:write, or *."))]
+    return []
+
+
 @transaction.atomic
-def issue_token(user: User) -> tuple[str, ApiToken]:
-    """A new bearer token for `user`: the raw token (shown once) and its stored record."""
+def issue_token(user: User, scope: str = "*") -> tuple[str, ApiToken]:
+    """A new bearer token for `user` limited to `scope` (see ApiToken.scopes): the raw token (shown once) and its
+    stored record."""
+    errors = scope_errors(scope)
+    if errors:
+        raise ValidationFailed(_("The requested scope is not valid."), errors)
     raw = secrets.token_urlsafe(32)
     now = clock.now()
     token = ApiToken.objects.create(
-        user=user, key_hash=ApiToken.hash(raw), created_at=now,
+        user=user, key_hash=ApiToken.hash(raw), created_at=now, scopes=" ".join(scope.split()),
         expires_at=now + timedelta(seconds=settings.API_TOKEN_TTL_SECONDS),
     )
-    audit.record("token_issued", actor=user, object_type="api_token", object_id=token.pk)
+    audit.record("token_issued", actor=user, object_type="api_token", object_id=token.pk,
+                 data={"scopes": token.scopes})
     return raw, token
 
 
