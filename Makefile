@@ -47,4 +47,4 @@ messages: $(VENV)/.installed-test
 	cd motcua && ../$(PY) ../manage.py makemessages -l vi -l en --no-obsolete --ignore=demo/files/*
 
 bench: $(VENV)/.installed-test
-	@for script in bench/*.py; do case "$$script" in */common.py) ;; *) $(PY) "$$script" ;; esac; done
+	$(PY) bench/all.py
