@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from django.conf import settings
 
 from motcua.dossiers.tests.conftest import api, first_registration  # noqa: F401 - api: the fixture
