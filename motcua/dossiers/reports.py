@@ -21,14 +21,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from motcua.catalog.process import Process, process_of_version
 from motcua.core import clock
+from motcua.core.errors import FieldError, PermissionDenied, ValidationFailed
 from motcua.core.worktime import WorkCalendar
 from motcua.identity.models import User
 from motcua.organization.models import Role, RoleAssignment, Unit
@@ -54,6 +58,50 @@ def report_units(user: User) -> list[Unit]:
 def may_view(user: User, unit: Unit) -> bool:
     """Whether `unit` lies in the subtree of a unit where `user` reads reports."""
     return any(unit.path.startswith(top.path) for top in report_units(user))
+
+
+def report_unit(user: User, code: str) -> Unit:
+    """The unit a report is about: `code`, or the caller's highest report unit; 403 outside the caller's units."""
+    mine = report_units(user)
+    if not mine:
+        raise PermissionDenied(_lazy("Reports are for leaders and index viewers."), [
+            FieldError("role", "report_role", _lazy("You hold no leader or index viewer role.")),
+        ])
+    if not code:
+        return mine[0]
+    unit = Unit.objects.filter(agency_code=code).first()
+    if unit is None:
+        raise ValidationFailed(_lazy("The request is not valid."), [
+            FieldError("unit", "exists", _lazy("No unit has this agency code.")),
+        ])
+    if not may_view(user, unit):
+        raise PermissionDenied(_lazy("This unit is outside your units."), [
+            FieldError("unit", "in_scope", _lazy("Choose one of your units or a unit under them.")),
+        ])
+    return unit
+
+
+def period(start: date | None, end: date | None) -> tuple[date, date]:
+    end = end or clock.today()
+    start = start or end - timedelta(days=30)
+    if start > end:
+        raise ValidationFailed(_lazy("The request is not valid."), [
+            FieldError("from", "before_to", _lazy("The first day must not be after the last day.")),
+        ])
+    return start, end
+
+
+def apology_url(code: str, new_due: date, reason: str) -> str:
+    """The back-office workspace of the dossier with its apology form open and pre-filled."""
+    query = urlencode({"draft": "apology", "new_due_at": new_due.isoformat(), "reason": reason})
+    return f"{reverse('backoffice:dossier', args=[code])}?{query}#action-apology"
+
+
+def with_drafts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**item, "apology_draft": {"new_due_at": item["proposed_due"], "reason": item["reason"],
+                                       "url": apology_url(item["code"], item["proposed_due"], item["reason"])}}
+            for item in items]
+
 
 
 def percentile(values: list[float], q: float) -> float:
