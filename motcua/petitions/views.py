@@ -14,12 +14,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from motcua.core.errors import DomainError, active_language
+from motcua.organization.models import Unit
 
 from . import queries, services
 from .models import ANSWERED, Kind, Petition, State
 
 PAGE_SIZE = 20
-FIELDS = ("title", "content", "kind", "procedure", "dossier", "name", "email", "phone")
+FIELDS = ("title", "content", "kind", "procedure", "dossier", "unit", "name", "email", "phone")
+# More active units than this and the form asks for an agency code instead of listing them.
+MAX_UNIT_CHOICES = 300
 
 
 def _user(request: HttpRequest) -> Any:
@@ -55,7 +58,7 @@ def published(request: HttpRequest) -> HttpResponse:
 def new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     anonymous = user is None or not user.is_applicant
-    values = {name: request.GET.get(name, "")[:300] for name in ("procedure", "dossier")}
+    values = {name: request.GET.get(name, "")[:300] for name in ("procedure", "dossier", "unit")}
     errors: dict[str, list[str]] = {}
     summary: list[str] = []
     if request.method == "POST":
@@ -69,8 +72,12 @@ def new(request: HttpRequest) -> HttpResponse:
                              % {"code": petition.code, "key": petition.lookup_key})
             url = reverse("petitions:detail", args=[petition.code])
             return redirect(url if not anonymous else f"{url}?{urlencode({'key': petition.lookup_key})}")
+    lang = active_language()
+    units = list(Unit.objects.filter(is_active=True).order_by("path")[: MAX_UNIT_CHOICES + 1])
+    choices = [(u.agency_code, u.name(lang)) for u in units] if len(units) <= MAX_UNIT_CHOICES else []
     return render(request, "petitions/new.html", {
         "values": values, "errors": errors, "summary": summary, "anonymous": anonymous, "kinds": Kind.choices,
+        "units": choices,
     }, status=422 if errors else 200)
 
 

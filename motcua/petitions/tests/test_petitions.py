@@ -357,3 +357,19 @@ def test_a_late_publication_makes_an_on_time_answer_late_for_the_index(demo, fro
     frozen_clock.advance(timedelta(hours=1))
     services.act(officer(), petition, "publish", {})
     assert queries.on_time_counts(commune, date(2026, 11, 1), date(2026, 11, 30)).numerator == 0
+
+
+def test_the_openapi_spec_documents_petitions_and_reports(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    expected = {
+        ("/api/v1/petitions", "post"): {"201", "401", "400", "422"},
+        ("/api/v1/petitions", "get"): {"200", "401", "422"},
+        ("/api/v1/petitions/published", "get"): {"200", "422"},
+        ("/api/v1/petitions/{code}", "get"): {"200", "401", "404"},
+        ("/api/v1/petitions/{code}/actions/{action}", "post"): {"200", "401", "403", "404", "409", "422"},
+        ("/api/v1/petitions/{code}/satisfaction", "post"): {"200", "401", "404", "409", "422"},
+        ("/api/v1/reports/bottlenecks", "get"): {"200", "401", "403", "422"},
+        ("/api/v1/reports/at-risk", "get"): {"200", "401", "403", "422"},
+    }
+    for (path, method), statuses in expected.items():
+        assert statuses <= set(paths[path][method]["responses"]), (path, method)
