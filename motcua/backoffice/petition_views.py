@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from motcua.core.errors import DomainError, active_language
+from motcua.core.paging import keyset_page
 from motcua.petitions import queries, services
 from motcua.petitions.models import Category, State
 
@@ -49,21 +50,20 @@ FIELD_LABELS = {
 }
 
 
+
+def _category_choices() -> list[tuple[str, str]]:
+    return [(value, str(label)) for value, label in Category.choices]
+
+
 @staff_only
 def inbox(request: HttpRequest, name: str) -> HttpResponse:
     if name not in INBOX_TITLES:
         raise Http404
-    rows = queries.inbox(request.user, name)
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        rows = rows.filter(pk__lt=int(before))
-    page = list(rows.order_by("-pk")[: PAGE_SIZE + 1])
-    more = len(page) > PAGE_SIZE
-    page = page[:PAGE_SIZE]
+    page, cursor = keyset_page(queries.inbox(request.user, name), request.GET.get("before", ""), PAGE_SIZE)
     counts = {key: queries.inbox(request.user, key).count() for key in INBOX_TITLES}
     return render(request, "backoffice/petition_inbox.html", {
         "name": name, "title": INBOX_TITLES[name], "items": page, "inboxes": INBOX_TITLES.items(), "counts": counts,
-        "next_cursor": str(page[-1].pk) if more and page else "", "lang": active_language(),
+        "next_cursor": cursor, "lang": active_language(),
     })
 
 
@@ -72,9 +72,11 @@ def _forms(petition: Any, allowed: list[str], posted: str, post: Any, errors: di
     forms = []
     for action in allowed:
         mine = action == posted
-        fields = [{"name": name, "kind": kind, "required": required, "id": f"id_{action}-{name}",
-                   "label": str(FIELD_LABELS[name]), "value": str(post.get(name, "")) if mine else
-                   (petition.category if name == "category" else ""), "errors": errors.get(name, []) if mine else []}
+        fields = [{"name": name, "kind": "choice" if kind == "category" else kind, "required": required,
+                   "id": f"id_{action}-{name}", "label": str(FIELD_LABELS[name]), "help": "", "maxlength": 150,
+                   "choices": _category_choices() if kind == "category" else [],
+                   "value": str(post.get(name, "")) if mine else (petition.category if kind == "category" else ""),
+                   "errors": errors.get(name, []) if mine else []}
                   for name, kind, required in ACTION_FIELDS[action]]
         general = [m for key, msgs in errors.items() if key not in ACTION_FIELDS[action] for m in msgs] if mine else []
         forms.append({"action": action, "title": str(ACTION_TITLES[action]), "fields": fields, "open": mine,
@@ -106,6 +108,6 @@ def petition(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "backoffice/petition.html", {
         "p": found, "state_label": State(found.state).label, "forms": _forms(found, allowed, posted, request.POST,
                                                                               errors),
-        "categories": Category.choices, "history": queries.history(found), "message": message,
+        "history": queries.history(found), "message": message,
         "lang": active_language(),
     }, status=status)

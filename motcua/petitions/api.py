@@ -17,6 +17,7 @@ from ninja import Status as Reply
 
 from motcua.core.api_schemas import ERRORS, ErrorOut
 from motcua.core.errors import DomainError, FieldError, NotFound, ValidationFailed
+from motcua.core.paging import keyset_page
 from motcua.identity.api import AUTH
 from motcua.identity.models import User
 from motcua.identity.queries import user_for_token
@@ -178,16 +179,12 @@ def create(request: HttpRequest, payload: PetitionIn) -> Any:
 
 
 def _page(rows: Any, filters: Any) -> dict[str, Any]:
-    if filters.cursor:
-        if not filters.cursor.isdigit():
-            raise ValidationFailed(_("The request is not valid."), [
-                FieldError("cursor", "cursor", _("Not a cursor from a previous page: use the `next` value as is.")),
-            ])
-        rows = rows.filter(pk__lt=int(filters.cursor))
-    page = list(rows.order_by("-pk")[: filters.limit + 1])
-    more = len(page) > filters.limit
-    page = page[: filters.limit]
-    return {"items": [public_view(p) for p in page], "next": str(page[-1].pk) if more and page else None}
+    if filters.cursor and not filters.cursor.isdigit():
+        raise ValidationFailed(_("The request is not valid."), [
+            FieldError("cursor", "cursor", _("Not a cursor from a previous page: use the `next` value as is.")),
+        ])
+    page, cursor = keyset_page(rows, filters.cursor, filters.limit)
+    return {"items": [public_view(p) for p in page], "next": cursor or None}
 
 
 @router.get("/petitions", auth=AUTH, response={200: PetitionPage, 401: ErrorOut, **ERRORS},

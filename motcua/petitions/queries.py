@@ -51,8 +51,8 @@ def visible_to(user: User) -> QuerySet[Petition]:
 
 
 def published() -> QuerySet[Petition]:
-    """Petitions whose answer is published: public, newest first."""
-    return _rows().filter(state=State.PUBLISHED).order_by("-published_at", "-pk")
+    """Petitions whose answer is published: public (pages list them newest first by id)."""
+    return _rows().filter(state=State.PUBLISHED)
 
 
 def get_for(user: User | None, code: str, key: str = "") -> tuple[Petition | None, bool]:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from motcua.core.errors import DomainError, active_language
+from motcua.core.paging import keyset_page
 from motcua.organization.models import Unit
 
 from . import queries, services
@@ -42,16 +43,8 @@ def published(request: HttpRequest) -> HttpResponse:
     if code:
         query = urlencode({"key": request.GET.get("key", "").strip()[:12]})
         return redirect(f"{reverse('petitions:detail', args=[code])}?{query}")
-    rows = queries.published()
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        rows = rows.filter(pk__lt=int(before))
-    page = list(rows[: PAGE_SIZE + 1])
-    more = len(page) > PAGE_SIZE
-    page = page[:PAGE_SIZE]
-    return render(request, "petitions/list.html", {
-        "items": page, "next_cursor": str(page[-1].pk) if more and page else "", "lang": active_language(),
-    })
+    page, cursor = keyset_page(queries.published(), request.GET.get("before", ""), PAGE_SIZE)
+    return render(request, "petitions/list.html", {"items": page, "next_cursor": cursor, "lang": active_language()})
 
 
 @require_http_methods(["GET", "POST"])
