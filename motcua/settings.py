@@ -241,6 +241,8 @@ MOTCUA_PETITION_REFUSE_DAYS = env_int("PETITION_REFUSE_DAYS", 2)
 MOTCUA_PETITION_INFO_DAYS = env_int("PETITION_INFO_DAYS", 5)
 MOTCUA_PETITION_ANSWER_DAYS = env_int("PETITION_ANSWER_DAYS", 15)
 MOTCUA_PETITION_PUBLISH_DAYS = env_int("PETITION_PUBLISH_DAYS", 2)
+# Anonymous petitions accepted per client address per window (seconds); then 429.
+MOTCUA_PETITION_RATE = (env_int("PETITION_RATE_LIMIT", 10), env_int("PETITION_RATE_WINDOW", 3600))
 # Officers' "near due" petition inbox: answer due within this many working days.
 MOTCUA_PETITION_NEAR_DUE_DAYS = env_int("PETITION_NEAR_DUE_DAYS", 2)
 # Early warning: a dossier is at risk when its working time left is less than the remaining steps' planned shares

@@ -275,7 +275,8 @@ def _planned(dossier: Dossier, calendar: WorkCalendar, now: datetime) -> tuple[t
 
 def at_risk(unit: Unit, lang: str = "vi", limit: int = 200) -> list[dict[str, Any]]:
     """Active dossiers of the subtree not yet late but at risk (module docstring), least time left first, each with
-    its apology draft (`proposed_due`: a date; `reason`)."""
+    its apology draft (`proposed_due`: a date; `reason`). Bounded: the `limit` × 5 active dossiers due soonest are
+    examined, and at most `limit` listed."""
     now = clock.now()
     threshold = timedelta(hours=at_risk_hours())
     rows = (_active_in(unit).filter(Q(status__in=[Status.ACCEPTED, Status.PROCESSING]), due_at__gt=now,

@@ -168,12 +168,15 @@ def _readable(user: User | None, code: str, key: str) -> tuple[Petition, bool]:
     return petition, full
 
 
-@router.post("/petitions", auth=None, response={201: PetitionOut, 401: ErrorOut, **ERRORS},
+@router.post("/petitions", auth=None, response={201: PetitionOut, 401: ErrorOut, 429: ErrorOut, **ERRORS},
              summary="Send a petition (phản ánh, kiến nghị) about a procedure or a dossier",
              description="With a bearer token, the name and contact come from the account; without one, `name` and "
-                         "an `email` or `phone` are required. The answer carries the `lookup_key`.")
+                         "an `email` or `phone` are required (and anonymous submissions are rate-limited per "
+                         "address: 429). The answer carries the `lookup_key`.")
 def create(request: HttpRequest, payload: PetitionIn) -> Any:
     user = _caller(request)
+    if user is None:
+        services.check_rate(request.META.get("REMOTE_ADDR", ""))
     petition = services.submit(user, services.NewPetition(**payload.model_dump()))
     return Reply(201, full_view(petition, user))
 

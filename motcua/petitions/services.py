@@ -19,8 +19,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from motcua.catalog.models import Procedure
-from motcua.core import clock
-from motcua.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed, both_languages
+from motcua.core import clock, ratelimit
+from motcua.core.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    both_languages,
+)
 from motcua.dossiers.codes import new_lookup_key
 from motcua.dossiers.models import Dossier
 from motcua.identity.models import User
@@ -107,6 +115,21 @@ def record(petition: Petition, action: str, user: User | None, from_state: str, 
 
 
 # --- submission ---------------------------------------------------------------------------------------------------
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+
+def check_rate(address: str) -> None:
+    """Anonymous submissions per client address: MOTCUA_PETITION_RATE (limit, window in seconds), 10 an hour by
+    default; 429 beyond."""
+    limit, window = getattr(settings, "MOTCUA_PETITION_RATE", (10, 3600))
+    if not ratelimit.allow("petition", address, limit, window):
+        raise RateLimited(_("Too many petitions from your address: try again later."), [
+            FieldError("title", "rate_limit", _("Too many petitions from this address.")),
+        ])
+
 
 @transaction.atomic
 def submit(user: User | None, data: NewPetition) -> Petition:

@@ -54,12 +54,15 @@ def new(request: HttpRequest) -> HttpResponse:
     values = {name: request.GET.get(name, "")[:300] for name in ("procedure", "dossier", "unit")}
     errors: dict[str, list[str]] = {}
     summary: list[str] = []
+    status = 200
     if request.method == "POST":
         values = {name: str(request.POST.get(name, "")) for name in FIELDS}
         try:
+            if anonymous:
+                services.check_rate(request.META.get("REMOTE_ADDR", ""))
             petition = services.submit(user, services.NewPetition(**values))
         except DomainError as exc:
-            errors, summary = _errors(exc), [str(exc.message)]
+            errors, summary, status = _errors(exc), [str(exc.message)], exc.status
         else:
             messages.success(request, _("Petition %(code)s sent. Keep its lookup key %(key)s to follow it.")
                              % {"code": petition.code, "key": petition.lookup_key})
@@ -71,7 +74,7 @@ def new(request: HttpRequest) -> HttpResponse:
     return render(request, "petitions/new.html", {
         "values": values, "errors": errors, "summary": summary, "anonymous": anonymous, "kinds": Kind.choices,
         "units": choices,
-    }, status=422 if errors else 200)
+    }, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -172,6 +172,17 @@ def test_logged_in_submission_takes_the_account_and_is_about_a_dossier(demo, fro
     assert queries.dossiers_with_petitions([petition.dossier_id]) == {petition.dossier_id}
 
 
+def test_anonymous_submissions_are_rate_limited_per_address(demo, frozen_clock, client, settings):
+    settings.MOTCUA_PETITION_RATE = (2, 3600)
+    assert [anonymous(client).status_code for _ in range(3)] == [201, 201, 429]
+    assert Petition.objects.count() == 2
+    page = Client().post("/petitions/new/", {"title": "T", "content": "C", "kind": "feedback", "name": "A",
+                                             "email": "a@b.vn"})
+    assert page.status_code == 429 and Petition.objects.count() == 2
+    citizen = Api(client, "citizen.demo")  # accounts are not limited this way
+    assert citizen.post("/api/v1/petitions", {"title": "T", "content": "C"}).status_code == 201
+
+
 def test_a_bad_token_is_refused_not_taken_as_anonymous(demo, client):
     response = client.post("/api/v1/petitions", {"title": "a", "content": "b", "name": "c", "email": "c@d.vn"},
                            content_type="application/json", headers={"authorization": "Bearer nope"})
@@ -362,7 +373,7 @@ def test_a_late_publication_makes_an_on_time_answer_late_for_the_index(demo, fro
 def test_the_openapi_spec_documents_petitions_and_reports(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     expected = {
-        ("/api/v1/petitions", "post"): {"201", "401", "400", "422"},
+        ("/api/v1/petitions", "post"): {"201", "401", "400", "422", "429"},
         ("/api/v1/petitions", "get"): {"200", "401", "422"},
         ("/api/v1/petitions/published", "get"): {"200", "422"},
         ("/api/v1/petitions/{code}", "get"): {"200", "401", "404"},
