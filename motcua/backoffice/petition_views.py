@@ -34,6 +34,10 @@ ACTION_TITLES = {
     "answer": gettext_lazy("Answer"),
     "publish": gettext_lazy("Publish the answer"),
 }
+OTHER_ACTIONS = {
+    "submit": gettext_lazy("Sent"), "provide_info": gettext_lazy("Information given"),
+    "rate": gettext_lazy("Satisfaction recorded"),
+}
 # (field, kind, required) per action; kinds: category, text, textarea.
 ACTION_FIELDS: dict[str, list[tuple[str, str, bool]]] = {
     "classify": [("category", "category", True), ("officer", "text", False), ("note", "textarea", False)],
@@ -108,6 +112,7 @@ def petition(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "backoffice/petition.html", {
         "p": found, "state_label": State(found.state).label, "forms": _forms(found, allowed, posted, request.POST,
                                                                               errors),
-        "history": queries.history(found), "message": message,
+        "history": [{"event": e, "label": str(ACTION_TITLES.get(e.action, OTHER_ACTIONS.get(e.action, e.action)))}
+                    for e in queries.history(found)], "message": message,
         "lang": active_language(),
     }, status=status)

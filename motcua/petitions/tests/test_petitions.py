@@ -260,6 +260,17 @@ def test_the_petitioner_rates_the_answer_once(demo, frozen_clock, client):
     assert titles == [f"Phản ánh, kiến nghị {code} đã được trả lời"]
 
 
+def test_the_petitioner_gets_an_email_with_the_link_to_the_answer(demo, frozen_clock, client, mailoutbox):
+    body = anonymous(client).json()
+    petition = Petition.objects.get(code=body["code"])
+    services.act(officer(), petition, "classify", {"category": "staff"})
+    services.act(officer(), petition, "answer", {"answer": "Đã xử lý."})
+    outbox.deliver_pending()
+    assert [m.to for m in mailoutbox] == [["lan@example.vn"]]
+    assert f"/petitions/{petition.code}/?key={petition.lookup_key}" in mailoutbox[0].body
+    assert "đã được trả lời" in mailoutbox[0].subject and "was answered" in mailoutbox[0].subject
+
+
 def test_an_anonymous_petitioner_answers_and_rates_on_the_page(demo, frozen_clock, client):
     body = anonymous(client).json()
     code, key = body["code"], body["lookup_key"]
