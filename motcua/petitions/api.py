@@ -18,9 +18,8 @@ from ninja import Status as Reply
 from motcua.core.api_schemas import ERRORS, ErrorOut
 from motcua.core.errors import DomainError, FieldError, NotFound, ValidationFailed
 from motcua.core.paging import keyset_page
-from motcua.identity.api import AUTH
+from motcua.identity.api import AUTH, bearer_user
 from motcua.identity.models import User
-from motcua.identity.queries import user_for_token
 
 from . import queries, services
 from .models import Kind, Petition, State
@@ -45,7 +44,7 @@ class PetitionIn(Schema):
     phone: str = Field("", max_length=20)
 
 
-class EventOut(Schema):
+class PetitionEventOut(Schema):
     seq: int
     action: str
     at: datetime
@@ -97,7 +96,7 @@ class PetitionOut(PublicPetitionOut):
     published_on_time: bool | None
     satisfied: bool | None
     allowed_actions: list[str]
-    history: list[EventOut]
+    history: list[PetitionEventOut]
 
 
 class PetitionPage(Schema):
@@ -105,7 +104,7 @@ class PetitionPage(Schema):
     next: str | None
 
 
-class ListFilters(Schema):
+class PetitionListFilters(Schema):
     inbox: queries.InboxName | None = Field(None, description="Officers: new, mine, near_due, overdue.")
     state: State | None = None
     limit: int = Field(20, ge=1, le=100)
@@ -153,8 +152,7 @@ def _caller(request: HttpRequest) -> User | None:
     header = request.headers.get("Authorization", "")
     if not header:
         return None
-    scheme, _sep, token = header.partition(" ")
-    user = user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    user = bearer_user(request)
     if user is None:
         raise Unauthorized(_("Authentication required: send a valid bearer token."),
                            [FieldError("Authorization", "bearer_token", _("Missing, expired or revoked token."))])
@@ -192,7 +190,7 @@ def _page(rows: Any, filters: Any) -> dict[str, Any]:
 
 @router.get("/petitions", auth=AUTH, response={200: PetitionPage, 401: ErrorOut, **ERRORS},
             summary="My petitions (petitioners) or my units' petitions and inboxes (officers)")
-def list_petitions(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, Any]:
+def list_petitions(request: HttpRequest, filters: Query[PetitionListFilters]) -> dict[str, Any]:
     user = request.auth
     if filters.inbox and not user.is_staff_member:
         raise ValidationFailed(_("The request is not valid."), [
