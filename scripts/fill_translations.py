@@ -1,5 +1,8 @@
 """Fill the Vietnamese catalog from JSON files of {"English msgid": "Vietnamese"} (what parallel branches hand over
-instead of editing the .po file): `python scripts/fill_translations.py motcua/locale/vi/LC_MESSAGES/django.po F.json...`.
+instead of editing the .po file):
+
+    python scripts/fill_translations.py motcua/locale/vi/LC_MESSAGES/django.po F.json...
+
 Only empty or fuzzy entries are filled; prints what is still untranslated."""
 
 from __future__ import annotations
