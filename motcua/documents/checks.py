@@ -97,9 +97,12 @@ def refuse(rule: str, message: str | Promise) -> ValidationFailed:
     return ValidationFailed(_("The file was not accepted."), [FieldError("file", rule, message)])
 
 
+def limit_message(limit: int) -> Promise:
+    return interpolated(_("The file is larger than the limit of %(limit)s."), limit=lambda: filesizeformat(limit))
+
+
 def too_large(limit: int) -> ValidationFailed:
-    return refuse("max_size", interpolated(
-        _("The file is larger than the limit of %(limit)s."), limit=lambda: filesizeformat(limit)))
+    return refuse("max_size", limit_message(limit))
 
 
 def sanitize_name(name: str | None) -> str:
