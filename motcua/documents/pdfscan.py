@@ -37,6 +37,7 @@ _STRING = re.compile(rb"(?P<char>[()\\])|(?P<header>" + _HEADER + rb")")
 _STREAM = re.compile(rb"(?P<end>endstream)|(?P<header>" + _HEADER + rb")")  # the rule; _stream_event is its fast form
 _HEADER_RE = re.compile(_HEADER)
 _HEADER_REACH = 10 + 4 + 5 + 4  # the most bytes of a header before its `obj`
+_OBJ = re.compile(rb"obj")  # sre's literal search beats bytes.find for this short needle on binary data
 _EOL = re.compile(rb"[\r\n]")
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 
@@ -61,14 +62,16 @@ def _stream_event(buffer: bytes, position: int) -> tuple[int, int] | None:
     byte; a header is confirmed by _HEADER around each `obj`. None when there is none."""
     end = buffer.find(b"endstream", position)
     stop = len(buffer) if end < 0 else end
-    found = buffer.find(b"obj", position)
+    obj = _OBJ.search(buffer, position)
+    found = obj.start() if obj is not None else -1
     while found >= 0 and found - _HEADER_REACH < stop:
         match = _HEADER_RE.search(buffer, max(position, found - _HEADER_REACH), found + 4)
         if match is not None:
             if match.start() < stop:
                 return match.start(), match.start()
             break
-        found = buffer.find(b"obj", found + 1)
+        obj = _OBJ.search(buffer, found + 1)
+        found = obj.start() if obj is not None else -1
     return (end, end + len(b"endstream")) if end >= 0 else None
 
 
