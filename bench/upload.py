@@ -136,6 +136,8 @@ def main() -> int:
                            f"{size / MIB / cp_synced:,.0f} MiB/s. The source file is in the page cache for both.")
         table.notes.append("Upload time runs from the creation request to the last PATCH's answer (the checks and "
                            "the rename into the content address included).")
+        table.notes.append(f"Load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+                           "(other processes on the machine slow the upload, which is CPU-bound, more than cp).")
         print_table(table)
     return 0
 
