@@ -46,7 +46,7 @@ class ResumableUpload(models.Model):
     `offset` reaches `length`; then it is checked and becomes `file`. Unfinished uploads expire."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE,
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.CASCADE,
                               related_name="resumable_uploads")
     length = models.PositiveBigIntegerField(_("length (bytes)"))
     offset = models.PositiveBigIntegerField(_("bytes received"), default=0)
