@@ -9,7 +9,7 @@ from motcua.documents.models import StoredFile
 from motcua.dossiers.models import Dossier
 
 from .conftest import screenshot
-from .test_dossier_journey_browser import PDF, log_in
+from .test_dossier_journey_browser import PDF, fill_first_registration, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -44,12 +44,7 @@ def test_a_large_file_uploads_with_a_progress_bar_and_resumes(live_server, demo,
     log_in(page, base, "citizen.demo")
     page.route("**/api/v1/uploads/*", drop_the_first_patch)
     page.goto(base + "/procedures/1.013133/submit/")
-    page.fill("[name='form.ho_ten']", "Nguyễn Văn An")
-    page.fill("[name='form.ngay_sinh']", "2009-03-15")
-    page.fill("[name='form.so_cccd']", "001209012345")
-    page.fill("[name='form.noi_thuong_tru']", "12 Hoàng Hoa Thám, phường Ngọc Hà, Hà Nội")
-    page.select_option("[name='form.trinh_do_hoc_van']", "thpt")
-    page.fill("[name='form.nghe_nghiep']", "Học sinh")
+    fill_first_registration(page)
     page.set_input_files("[name='comp.to_khai']", str(large))
     progress = page.get_by_test_id("tus-upload")
     progress.locator("progress").wait_for()
