@@ -112,6 +112,7 @@ def main() -> int:
             token = client.json("POST", "/api/v1/auth/token",
                                 {"username": "citizen.demo", "password": common.DEMO_PASSWORD})["access_token"]
             client.close()
+            baseline, _ = peak_rss_mb(web.process.pid)
             runs = [("one PATCH", 0)] + ([(f"{args.chunk_mib} MiB PATCHes", args.chunk_mib * MIB)]
                                          if args.chunk_mib else [])
             for label, chunk in runs:
@@ -132,6 +133,7 @@ def main() -> int:
             table.add("server peak RSS, largest process (VmHWM)", f"{largest:,.0f} MB", f"< {TARGET_RSS_MB} MB",
                       largest < TARGET_RSS_MB)
             table.add("server peak RSS, master + workers", f"{total:,.0f} MB")
+            table.add("  largest process before the uploads (Django loaded, one login)", f"{baseline:,.0f} MB")
         table.notes.append(f"cp alone: {size / MIB / cp_alone:,.0f} MiB/s (page cache, no fsync); cp + sync: "
                            f"{size / MIB / cp_synced:,.0f} MiB/s. The source file is in the page cache for both.")
         table.notes.append("Upload time runs from the creation request to the last PATCH's answer (the checks and "

@@ -24,6 +24,7 @@ import struct
 import unicodedata
 import warnings
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -56,6 +57,10 @@ SNIFF_BYTES = 8192  # what filetype reads
 EOF_WINDOW = 1024  # %%EOF must be within the last 1024 bytes of a PDF
 MAX_NAME_LENGTH = 255
 CLAMD_CHUNK = 1024 * 1024
+# hashlib releases the GIL while it hashes a large buffer: big chunks are hashed in a thread while the PDF scanner reads
+# the same chunk, so the two costs overlap on a machine with a core to spare.
+PARALLEL_HASH_BYTES = 1024 * 1024
+_hashing = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload-hash")
 CLAMD_TIMEOUT = 120
 
 
@@ -180,15 +185,21 @@ class Inspector:
         self.size += len(chunk)
         if self.size > self.limit:
             raise too_large(self.limit)
-        self._digest.update(chunk)
-        self._tail = (self._tail + chunk)[-EOF_WINDOW:] if len(chunk) < EOF_WINDOW else chunk[-EOF_WINDOW:]
-        if self.content_type is None:
-            self._head += chunk[: max(0, SNIFF_BYTES - len(self._head))]
-            self._pending.append(chunk)
-            if len(self._head) >= SNIFF_BYTES:
-                self._know_type()
-        elif self._scanner is not None:
-            self._scanner.feed(chunk)
+        hashed = _hashing.submit(self._digest.update, chunk) if len(chunk) >= PARALLEL_HASH_BYTES else None
+        if hashed is None:
+            self._digest.update(chunk)
+        try:
+            self._tail = (self._tail + chunk)[-EOF_WINDOW:] if len(chunk) < EOF_WINDOW else chunk[-EOF_WINDOW:]
+            if self.content_type is None:
+                self._head += chunk[: max(0, SNIFF_BYTES - len(self._head))]
+                self._pending.append(chunk)
+                if len(self._head) >= SNIFF_BYTES:
+                    self._know_type()
+            elif self._scanner is not None:
+                self._scanner.feed(chunk)
+        finally:
+            if hashed is not None:
+                hashed.result()  # the digest sees the chunks in order, and one at a time
 
     def _know_type(self) -> None:
         self.content_type = check_type(self._head, self.name, self.allowed)
