@@ -13,6 +13,7 @@ from motcua.catalog.api import router as catalog_router
 from motcua.core.api_schemas import problems_from_ninja
 from motcua.core.errors import DomainError, FieldError, ValidationFailed
 from motcua.documents.api import router as documents_router
+from motcua.documents.tus_api import router as uploads_router
 from motcua.dossiers.api import router as dossiers_router
 from motcua.dossiers.reports_api import router as reports_router
 from motcua.identity.api import BearerAuth
@@ -37,6 +38,7 @@ api = NinjaAPI(
 api.add_router("/", catalog_router)
 api.add_router("/", identity_router)
 api.add_router("/", documents_router)
+api.add_router("/", uploads_router)
 api.add_router("/", dossiers_router)
 api.add_router("/", integrations_router)
 api.add_router("/", results_router)

@@ -189,6 +189,10 @@ if env("STORAGE", "local") == "s3":
             "secret_key": env("S3_SECRET_ACCESS_KEY"),
             "default_acl": None,
             "file_overwrite": False,
+            # "path" for most self-hosted stores (MinIO, Ceph); "virtual" for AWS; empty: boto3's choice.
+            "addressing_style": env("S3_ADDRESSING_STYLE") or None,
+            "signature_version": env("S3_SIGNATURE_VERSION", "s3v4"),
+            "querystring_auth": True,
         },
     }
 else:
@@ -268,6 +272,17 @@ MOTCUA_PETITION_NEAR_DUE_DAYS = env_int("PETITION_NEAR_DUE_DAYS", 2)
 MOTCUA_AT_RISK_HOURS = env_int("AT_RISK_HOURS", 8)
 # Uploads: the largest file accepted, in bytes.
 MOTCUA_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+# Resumable uploads (tus, /api/v1/uploads): the largest file, the folder of partial files (empty: MEDIA_ROOT/.partial,
+# on the filesystem of the local storage so a finished upload is renamed into place), how long an unfinished upload is
+# kept after its last write, and how many unfinished uploads one user may have at a time.
+MOTCUA_TUS_MAX_BYTES = env_int("TUS_MAX_BYTES", 2 * 1024 * 1024 * 1024)
+MOTCUA_TUS_DIR = env("TUS_DIR")
+MOTCUA_TUS_EXPIRY_HOURS = env_int("TUS_EXPIRY_HOURS", 24)
+MOTCUA_TUS_MAX_PENDING = env_int("TUS_MAX_PENDING", 10)
+# Images larger than this many pixels once decoded are refused (decompression bombs).
+MOTCUA_MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 100_000_000)
+# Antivirus: the unix socket of clamd; when set, every upload is streamed to it (zINSTREAM) before it is stored.
+MOTCUA_CLAMD_SOCKET = env("CLAMD_SOCKET")
 # The file types accepted anywhere (a procedure's component may only narrow them).
 MOTCUA_UPLOAD_TYPES = env_list("UPLOAD_TYPES", "application/pdf,image/jpeg,image/png")
 # Personal data on disk is not world-readable.

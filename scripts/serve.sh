@@ -6,4 +6,5 @@ PORT="${PORT:-8000}"
 .venv/bin/python manage.py db_worker --queue-name default --no-reload &
 worker=$!
 trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
-.venv/bin/gunicorn motcua.wsgi --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - --log-level warning
+# --timeout covers the longest PATCH of a resumable upload (8 MiB from the portal) on a slow connection.
+.venv/bin/gunicorn motcua.wsgi --bind "127.0.0.1:$PORT" --workers 2 --timeout 120 --access-logfile - --log-level warning

@@ -78,17 +78,20 @@ UPLOAD_DESCRIPTION = (
     "types to those of that component of the procedure in force. The type is sniffed from the content; the name's "
     "extension must match it. Every refused file is a **422** whose `errors` name the field `file` and the rule: "
     "`name`, `empty`, `max_size` (over the configured limit, 20 MiB by default: a 422 like the other rules, not 413; "
-    "a reverse proxy in front may still answer 413 for a body far over the limit), `content_type`, "
-    "`extension_mismatch`, `truncated` (a PDF without `%%EOF` at its end) and `pdf_active_content` (a PDF with "
-    "JavaScript, launch actions or embedded files, or with compressed objects that cannot be checked). Nothing is "
-    "stored for a refused file. Identical content is stored once, but every upload gets its own id. "
+    "a reverse proxy in front may still answer 413 for a body far over the limit), `archive` (zip, rar, 7z, gzip… "
+    "whatever the name says), `content_type`, `extension_mismatch`, `image_pixels` (an image too large once decoded), "
+    "`truncated` (a PDF without `%%EOF` at its end), `pdf_active_content` (a PDF with JavaScript, launch actions or "
+    "embedded files, or with compressed objects that cannot be checked) and `virus` (when an antivirus is configured; "
+    "**503** `antivirus_unavailable` when it does not answer). Nothing is stored for a refused file. Larger files: "
+    "the resumable uploads at `/api/v1/uploads` (tus). Identical content is stored once, but every upload gets its "
+    "own id. "
     "Authenticate with a bearer token, or a logged-in session plus its CSRF token (`X-CSRFToken`)."
 )
 
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
-@router.post("/files", response={201: StoredFileOut, 401: ErrorOut, 403: ErrorOut, **ERRORS}, auth=AUTH,
+@router.post("/files", response={201: StoredFileOut, 401: ErrorOut, 403: ErrorOut, 503: ErrorOut, **ERRORS}, auth=AUTH,
              summary="Upload a file", description=UPLOAD_DESCRIPTION)
 def upload_file(
     request: HttpRequest,

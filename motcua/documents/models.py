@@ -41,6 +41,36 @@ class StoredFile(models.Model):
         return f"{self.original_name} ({self.sha256[:12]})"
 
 
+class ResumableUpload(models.Model):
+    """A resumable upload (tus 1.0) of one user (tệp đang tải lên): its bytes go to a partial file on disk until
+    `offset` reaches `length`; then it is checked and becomes `file`. Unfinished uploads expire."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.CASCADE,
+                              related_name="resumable_uploads")
+    length = models.PositiveBigIntegerField(_("length (bytes)"))
+    offset = models.PositiveBigIntegerField(_("bytes received"), default=0)
+    name = models.CharField(_("file name"), max_length=255)
+    # The accepted types of the component it is for (empty: the default set), fixed at creation.
+    accept = models.JSONField(_("accepted types"), default=list, blank=True)
+    file = models.OneToOneField(StoredFile, verbose_name=_("stored file"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="resumable_upload")
+    created_at = models.DateTimeField(_("created at"), default=clock.now)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("resumable upload")
+        verbose_name_plural = _("resumable uploads")
+        indexes = [models.Index(fields=["owner", "file"], name="documents_upload_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.offset}/{self.length})"
+
+    @property
+    def complete(self) -> bool:
+        return self.file_id is not None
+
+
 class DigitizationState(models.TextChoices):
     QUEUED = "queued", _("Queued")
     PROCESSING = "processing", _("Processing")

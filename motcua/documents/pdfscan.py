@@ -34,7 +34,10 @@ _CODE = re.compile(
 )
 _HEADER = rb"(?<!" + _REGULAR + rb")\d{1,10}" + _SPACE + rb"{1,4}\d{1,5}" + _SPACE + rb"{1,4}obj(?!" + _REGULAR + rb")"
 _STRING = re.compile(rb"(?P<char>[()\\])|(?P<header>" + _HEADER + rb")")
-_STREAM = re.compile(rb"(?P<end>endstream)|(?P<header>" + _HEADER + rb")")
+_STREAM = re.compile(rb"(?P<end>endstream)|(?P<header>" + _HEADER + rb")")  # the rule; _stream_event is its fast form
+_HEADER_RE = re.compile(_HEADER)
+_HEADER_REACH = 10 + 4 + 5 + 4  # the most bytes of a header before its `obj`
+_OBJ = re.compile(rb"obj")  # sre's literal search beats bytes.find for this short needle on binary data
 _EOL = re.compile(rb"[\r\n]")
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 
@@ -51,6 +54,25 @@ _FILTERS = frozenset({
 _TRACKED = _FILTERS | {"ObjStm", "N", "First"}
 
 _CODE_MODE, _STRING_MODE, _COMMENT_MODE, _STREAM_MODE = range(4)
+
+
+def _stream_event(buffer: bytes, position: int) -> tuple[int, int] | None:
+    """The first match of _STREAM in `buffer` from `position`, as (start, where the lexer resumes), found with
+    bytes.find on `endstream` and `obj` (fast over megabytes of image data) instead of trying the pattern at every
+    byte; a header is confirmed by _HEADER around each `obj`. None when there is none."""
+    end = buffer.find(b"endstream", position)
+    stop = len(buffer) if end < 0 else end
+    obj = _OBJ.search(buffer, position)
+    found = obj.start() if obj is not None else -1
+    while found >= 0 and found - _HEADER_REACH < stop:
+        match = _HEADER_RE.search(buffer, max(position, found - _HEADER_REACH), found + 4)
+        if match is not None:
+            if match.start() < stop:
+                return match.start(), match.start()
+            break
+        obj = _OBJ.search(buffer, found + 1)
+        found = obj.start() if obj is not None else -1
+    return (end, end + len(b"endstream")) if end >= 0 else None
 
 
 class _Budget:
@@ -84,7 +106,7 @@ class PdfScanner:
     def feed(self, data: bytes) -> None:
         if self._closed:
             raise ValueError("feed() after close()")
-        self._buffer += data
+        self._buffer = self._buffer + data if self._buffer else data
         self._run(final=False)
 
     def close(self) -> None:
@@ -169,15 +191,21 @@ class PdfScanner:
         return match.end(), False
 
     def _stream(self, buffer: bytes, position: int, final: bool) -> tuple[int, bool]:
-        match = _STREAM.search(buffer, position)
-        if match is not None:
-            self._stream_data(buffer[position:match.start()])
+        event = _stream_event(buffer, position)
+        if event is not None:
+            start, resume = event
+            self._stream_slice(buffer, position, start)
             self._end_stream()
             self._mode = _CODE_MODE
-            return (match.end() if match.group("end") else match.start()), False
+            return resume, False
         cut = len(buffer) if final else max(position, len(buffer) - _LOOKAHEAD)
-        self._stream_data(buffer[position:cut])
+        self._stream_slice(buffer, position, cut)
         return cut, True
+
+    def _stream_slice(self, buffer: bytes, start: int, stop: int) -> None:
+        if self._plan == "skip" and self._eol == 0:
+            return  # skipped data (images, fonts, page content): not even copied
+        self._stream_data(buffer[start:stop])
 
     def _name(self, raw: bytes) -> None:
         if b"#" in raw:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .models import StoredFile
+from .models import ResumableUpload, StoredFile
 
 if TYPE_CHECKING:
     from motcua.identity.models import User
@@ -55,3 +55,11 @@ def files_by_ids(user: User, ids: Iterable[Any]) -> FilesById:
     if not keys or user is None or not user.is_authenticated:
         return FilesById()
     return FilesById((f.pk, f) for f in StoredFile.objects.filter(pk__in=keys, uploaded_by=user))
+
+
+def upload_for(user: User, upload_id: Any) -> ResumableUpload | None:
+    """The resumable upload with this id if `user` made it (expired or not), else None, like file_for."""
+    key = _as_uuid(upload_id)
+    if key is None or user is None or not user.is_authenticated:
+        return None
+    return ResumableUpload.objects.filter(pk=key, owner=user).select_related("file").first()

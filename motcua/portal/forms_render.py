@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from motcua.catalog.models import Component, ProcedureVersion
 from motcua.core import clock
-from motcua.core.errors import Conflict, DomainError, FieldError, ValidationFailed
+from motcua.core.errors import Conflict, DomainError, FieldError
 from motcua.documents import queries as document_queries
 from motcua.documents import services as document_services
 from motcua.dossiers import rules, services
@@ -365,7 +365,7 @@ def store_uploads(request: HttpRequest, version: ProcedureVersion) -> Uploads:
             try:
                 files.append(document_services.store_upload(user, upload,
                                                             accept=component.accepted_content_types or None))
-            except ValidationFailed as exc:
+            except DomainError as exc:  # a broken rule (422), or the antivirus not answering (503)
                 messages = [str(e.message) for e in exc.errors] or [str(exc.message)]
                 for message in messages:
                     errors.append(FieldError(f"components.{component.code}", "upload",

@@ -23,6 +23,16 @@ def log_in(page, base: str, username: str) -> None:
     assert "/account/login/" not in page.url, page.content()[:2000]
 
 
+def fill_first_registration(page) -> None:
+    """The e-form of 1.013133 on the submission page, filled for citizen.demo."""
+    page.fill("[name='form.ho_ten']", "Nguyễn Văn An")
+    page.fill("[name='form.ngay_sinh']", "2009-03-15")
+    page.fill("[name='form.so_cccd']", "001209012345")
+    page.fill("[name='form.noi_thuong_tru']", "12 Hoàng Hoa Thám, phường Ngọc Hà, Hà Nội")
+    page.select_option("[name='form.trinh_do_hoc_van']", "thpt")
+    page.fill("[name='form.nghe_nghiep']", "Học sinh")
+
+
 def act(page, base: str, code: str, action: str) -> None:
     page.goto(f"{base}/backoffice/dossiers/{code}/")
     card = page.get_by_test_id(f"action-{action}")
@@ -42,12 +52,7 @@ def test_citizen_to_status_10_through_every_role(live_server, demo, page, tmp_pa
 
     log_in(page, base, "citizen.demo")
     page.goto(base + "/procedures/1.013133/submit/")
-    page.fill("[name='form.ho_ten']", "Nguyễn Văn An")
-    page.fill("[name='form.ngay_sinh']", "2009-03-15")
-    page.fill("[name='form.so_cccd']", "001209012345")
-    page.fill("[name='form.noi_thuong_tru']", "12 Hoàng Hoa Thám, phường Ngọc Hà, Hà Nội")
-    page.select_option("[name='form.trinh_do_hoc_van']", "thpt")
-    page.fill("[name='form.nghe_nghiep']", "Học sinh")
+    fill_first_registration(page)
     page.set_input_files("[name='comp.to_khai']", str(files["to-khai"]))
     page.set_input_files("[name='comp.phieu_tu_khai_suc_khoe']", str(files["suc-khoe"]))
     page.set_input_files("[name='comp.cccd']", str(files["cccd"]))

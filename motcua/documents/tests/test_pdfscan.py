@@ -1,6 +1,9 @@
 import zlib
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from motcua.documents.pdfscan import PdfScanner
 
@@ -106,3 +109,18 @@ def test_a_name_longer_than_the_carry_is_not_mistaken_for_another():
     # A keyword-like run held back across chunks must not turn into `stream` and swallow what follows.
     pdf = make_pdf(objects=(b"<< /K " + b"x" * 5000 + b"stream\n /S /Launch >>",))
     assert found(pdf) == {"Launch"}
+
+
+_PIECES = [b"endstream", b"obj", b" ", b"\n", b"1", b"12", b"0", b"x", b"/", b"(", b"\x00", b"endobj", b"stream"]
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES) | st.binary(max_size=3), max_size=30), st.integers(0, 40))
+def test_the_fast_stream_search_finds_what_the_pattern_finds(pieces, position):
+    from motcua.documents.pdfscan import _STREAM, _stream_event
+
+    buffer = b"".join(pieces)
+    position = min(position, len(buffer))
+    match = _STREAM.search(buffer, position)
+    expected = None if match is None else (match.start(), match.end() if match.group("end") else match.start())
+    assert _stream_event(buffer, position) == expected
