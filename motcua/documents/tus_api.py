@@ -21,11 +21,11 @@ from ninja import Field as SchemaField
 from ninja import Router, Schema
 
 from motcua.core.api_schemas import ERRORS, ErrorOut
-from motcua.core.errors import DomainError, FieldError
+from motcua.core.errors import DomainError, FieldError, interpolated
 from motcua.identity.api import AUTH
 
 from . import checks, resumable
-from .api import FileOut, accepted_types, file_out
+from .api import StoredFileOut, accepted_types, file_out
 from .models import ResumableUpload
 
 router = Router(tags=["uploads"])
@@ -54,8 +54,8 @@ class UploadOut(Schema):
     offset: int = SchemaField(..., description="Upload-Offset: the bytes received so far.")
     complete: bool
     expires_at: datetime = SchemaField(..., description="When an unfinished upload is deleted (moves on each PATCH).")
-    file: FileOut | None = SchemaField(None, description="The stored file once complete: its id goes in a dossier's "
-                                                         "`components[].files`.")
+    file: StoredFileOut | None = SchemaField(
+        None, description="The stored file once complete: its id goes in a dossier's `components[].files`.")
 
 
 def _bad(field: str, rule: str, message: Any) -> DomainError:
@@ -65,7 +65,7 @@ def _bad(field: str, rule: str, message: Any) -> DomainError:
 def _header_int(request: HttpRequest, name: str) -> int:
     raw = request.headers.get(name, "")
     if not raw.isdigit():
-        raise _bad(name, "integer", checks.interpolated(_("Send the header %(name)s: a whole number of bytes."),
+        raise _bad(name, "integer", interpolated(_("Send the header %(name)s: a whole number of bytes."),
                                                         name=name))
     return int(raw)
 
@@ -115,18 +115,16 @@ def _metadata(request: HttpRequest) -> dict[str, str]:
         try:
             out[parts[0]] = base64.b64decode(parts[1], validate=True).decode("utf-8") if len(parts) > 1 else ""
         except (binascii.Error, UnicodeDecodeError):
-            raise _bad("Upload-Metadata", "base64", checks.interpolated(
+            raise _bad("Upload-Metadata", "base64", interpolated(
                 _("The value of %(key)s is not base64 of UTF-8 text."), key=parts[0])) from None
     return out
 
 
 def _params(*headers: tuple[str, str], item: bool = True) -> dict[str, Any]:
-    """The parameters of an operation for the spec (headers the handler reads itself, and the path's id)."""
+    """The parameters of an operation for the spec: the headers the handler reads itself (ninja adds the path's id
+    from the signature; `item` is kept for the callers' readability)."""
     params = [{"in": "header", "name": name, "required": True, "schema": {"type": "string"}, "description": text}
               for name, text in headers]
-    if item:
-        params.insert(0, {"in": "path", "name": "upload_id", "required": True,
-                          "schema": {"type": "string", "format": "uuid"}})
     return {"parameters": params}
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,8 @@ class World:
     settled_dossier: str      # returned to A (status 10), with a result
     result: str
     notification: int
+    upload: str               # A's unfinished resumable upload (its URL)
+    doomed_upload: str        # another one, for DELETE (it removes the partial file, which no rollback restores)
     petition: str             # A's petition about the new dossier, received by unit X
     answered_petition: str    # A's petition, answered and published
 
@@ -64,6 +66,8 @@ class Probe:
     path: str
     body: Any = None
     multipart: bool = False
+    headers: dict[str, str] = field(default_factory=dict)  # extra request headers (tus)
+    raw: bytes | None = None  # a raw body (tus PATCH), sent as application/offset+octet-stream
 
 
 def operations() -> list[str]:
@@ -75,6 +79,8 @@ def read_matrix() -> dict[str, dict[str, str]]:
     with MATRIX.open(encoding="utf-8") as handle:
         return {row["operation"]: {c: row[c] for c in CALLERS} for row in csv.DictReader(handle)}
 
+
+TUS = {"Tus-Resumable": "1.0.0"}
 
 # One valid request per operation, built from the scenario.
 PROBES: dict[str, Callable[[World], Probe]] = {
@@ -120,6 +126,14 @@ PROBES: dict[str, Callable[[World], Probe]] = {
         f"/api/v1/petitions/{w.petition}/actions/classify", {"category": "regulation"}),
     "POST /api/v1/petitions/{code}/satisfaction": lambda w: Probe(
         f"/api/v1/petitions/{w.answered_petition}/satisfaction", {"satisfied": True}),
+    "OPTIONS /api/v1/uploads": lambda w: Probe("/api/v1/uploads", headers=TUS),
+    "POST /api/v1/uploads": lambda w: Probe("/api/v1/uploads", headers={
+        **TUS, "Upload-Length": str(len(MINIMAL_PDF)), "Upload-Metadata": "filename ZG9uLnBkZg=="}),
+    "HEAD /api/v1/uploads/{upload_id}": lambda w: Probe(w.upload, headers=TUS),
+    "GET /api/v1/uploads/{upload_id}": lambda w: Probe(w.upload, headers=TUS),
+    "PATCH /api/v1/uploads/{upload_id}": lambda w: Probe(w.upload, headers={**TUS, "Upload-Offset": "0"},
+                                                         raw=MINIMAL_PDF[:10]),
+    "DELETE /api/v1/uploads/{upload_id}": lambda w: Probe(w.doomed_upload, headers=TUS),
     "GET /api/v1/reports/bottlenecks": lambda w: Probe("/api/v1/reports/bottlenecks?unit=000.05.12.H26"),
     "GET /api/v1/reports/at-risk": lambda w: Probe("/api/v1/reports/at-risk?unit=000.05.12.H26"),
 }
@@ -153,8 +167,13 @@ def world(api, frozen_clock) -> World:  # noqa: F811 - the imported fixture
     answered = petitions.act(officer, answered, "classify", {"category": "regulation"})
     answered = petitions.act(officer, answered, "answer", {"answer": "Đã tiếp nhận và xử lý."})
     answered = petitions.act(officer, answered, "publish", {})
+    uploads = [citizen.client.post("/api/v1/uploads", headers={
+        **TUS, "authorization": f"Bearer {citizen.token}", "Upload-Length": str(len(MINIMAL_PDF)),
+        "Upload-Metadata": "filename ZG9uLnBkZg=="}) for _ in range(2)]
+    assert [u.status_code for u in uploads] == [201, 201], uploads[0].content
     return World(
-        petition=petition.code, answered_petition=answered.code,
+        upload=uploads[0]["Location"], doomed_upload=uploads[1]["Location"], petition=petition.code,
+        answered_petition=answered.code,
         new_dossier=new["code"], new_dossier_file=new["components"][0]["files"][0]["id"],
         lookup_key=new["lookup_key"], settled_dossier=settled, result=approved.json()["results"][0],
         notification=notification.pk,
@@ -163,7 +182,7 @@ def world(api, frozen_clock) -> World:  # noqa: F811 - the imported fixture
 
 def required_scope(method: str, path: str) -> str:
     area = path.removeprefix("/api/v1/").split("/", 1)[0]
-    return f"{area}:{'read' if method == 'GET' else 'write'}"
+    return f"{area}:{'read' if method in ('GET', 'HEAD', 'OPTIONS') else 'write'}"
 
 
 def bearer(username: str, scope: str = "*") -> dict[str, str]:
@@ -183,9 +202,13 @@ def call(client: Client, operation: str, probe: Probe, headers: dict[str, str], 
         submitter = Api(client, username or "citizen.demo")
         desk = {"channel": 1, "owner": {"name": "Trần Thị Bình", "id_number": "001198054321", "address": "40 Đội Cấn"}}
         body = first_registration(submitter, **(desk if submitter.user.is_staff_member else {}))
+    headers = {**headers, **probe.headers}
     with transaction.atomic():
         if method == "GET":
             status = client.get(probe.path, headers=headers).status_code
+        elif method in ("HEAD", "OPTIONS", "DELETE", "PATCH"):
+            status = client.generic(method, probe.path, data=probe.raw or b"",
+                                    content_type="application/offset+octet-stream", headers=headers).status_code
         elif probe.multipart:
             status = client.post(probe.path, body, headers=headers).status_code
         else:
