@@ -242,6 +242,10 @@ TASKS = {
 }
 # Outbox: attempts before a delivery is failed (waits 30 s, doubling, at most 1 h between attempts).
 MOTCUA_OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+MOTCUA_OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
+MOTCUA_OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3600)
+# How long a claimed delivery stays with its worker; a worker that dies leaves it to others after this.
+MOTCUA_OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)
 # The portal's public address, for links in e-mails (tracking pages).
 MOTCUA_PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000")
 # Public tracking: requests per window (seconds) per client address.
