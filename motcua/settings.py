@@ -197,6 +197,11 @@ STORAGES = {
     },
 }
 
+# Cache (rate-limit counters, rendering caches): per process by default; `database` shares it between every process
+# and host (a table made by `manage.py createcachetable`), so that limits per address hold across several web processes.
+if env("CACHE", "local") == "database":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "motcua_cache"}}
+
 # E-mail: the console backend by default (messages are printed by the server); SMTP in production.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
