@@ -67,12 +67,13 @@ def storage_env(shared: Path) -> dict[str, str]:
 
 
 def shared_config(shared: Path) -> dict[str, str]:
-    """What every node is configured with alike (in production: from the secret store / HSM, not a local disk), plus
-    short outbox leases and retries so that the deliveries of a killed worker are retried within the drain time."""
+    """What every node is configured with alike (in production: from the secret store / HSM, not a local disk), the
+    shared cache (rate-limit counters in the database), and short outbox leases and retries so that the deliveries of
+    a killed worker are retried within the drain time."""
     return {"MOTCUA_SECRET_KEY": secrets.token_urlsafe(50), "MOTCUA_PKI_DIR": str(shared / "pki"),
             "MOTCUA_PKI_PASSPHRASE": "", "MOTCUA_OUTBOX_LEASE_SECONDS": "10", "MOTCUA_OUTBOX_RETRY_BASE_SECONDS": "2",
             "MOTCUA_OUTBOX_RETRY_MAX_SECONDS": "10", "MOTCUA_OUTBOX_MAX_ATTEMPTS": "30",
-            "MOTCUA_API_TOKEN_TTL_SECONDS": "7200"}
+            "MOTCUA_API_TOKEN_TTL_SECONDS": "7200", "MOTCUA_CACHE": "database"}
 
 
 # --- clients --------------------------------------------------------------------------------------------------------
@@ -91,10 +92,13 @@ class Stats:
     retried_acknowledged: int = 0  # submissions acknowledged after at least one failed attempt
     replayed: int = 0  # 200 answers: an earlier attempt with the same key had created the dossier
     actions: list[tuple[str, str, int]] = field(default_factory=list)  # acknowledged (code, action, to-status)
+    failures_at: list[float] = field(default_factory=list)  # monotonic times of 5xx answers and transport errors
 
-    def count(self, what: str) -> None:
+    def count(self, what: str, status: int = 200) -> None:
         with self.lock:
             self.statuses[what] += 1
+            if not status or status >= 500:
+                self.failures_at.append(time.monotonic())
 
 
 class Nodes:
@@ -136,7 +140,7 @@ def citizen(ports: list[int], token: str, body: bytes, until: float, give_up: fl
                         "Idempotency-Key": key}))
                 except TRANSIENT:
                     status, answer = 0, b""
-                stats.count(f"submit {status or 'transport error'}")
+                stats.count(f"submit {status or 'transport error'}", status)
                 if status in (200, 201):
                     code = json.loads(answer)["code"]
                     with stats.lock:
@@ -169,7 +173,7 @@ def officer(ports: list[int], tokens: dict[str, str], until: float, give_up: flo
                                                _headers(tokens["onestop.demo"]))
             except TRANSIENT:
                 status, answer = 0, b""
-            stats.count(f"GET {status or 'transport error'}")
+            stats.count(f"GET {status or 'transport error'}", status)
             if status == 200:
                 return int(json.loads(answer)["status"])
             time.sleep(rng.uniform(0.1, 0.5))
@@ -189,7 +193,7 @@ def officer(ports: list[int], tokens: dict[str, str], until: float, give_up: flo
                                                    json.dumps(payload).encode(), _headers(tokens[account]))
                 except TRANSIENT:
                     status, answer = 0, b""
-                stats.count(f"{action} {status or 'transport error'}")
+                stats.count(f"{action} {status or 'transport error'}", status)
                 if status == 200:
                     current = int(json.loads(answer)["status"])
                     with stats.lock:
@@ -212,6 +216,7 @@ class Faults:
     task_restarts: int = 0
     db_restarts: int = 0
     db_restart_seconds: float = 0.0
+    db_back_at: float = 0.0  # monotonic time PostgreSQL accepted connections again
     log: list[str] = field(default_factory=list)
 
 
@@ -237,7 +242,8 @@ def inject(webs: list[Gunicorn], workers: list[TaskWorker], server: PgServer, st
             began = time.monotonic()
             server.restart()
             faults.db_restarts += 1
-            faults.db_restart_seconds = time.monotonic() - began
+            faults.db_back_at = time.monotonic()
+            faults.db_restart_seconds = faults.db_back_at - began
             faults.log.append(f"{now - start:5.1f} s  PostgreSQL stopped (immediate) and started again")
         elif now >= next_kill:
             next_kill = now + rng.uniform(*interval)
@@ -427,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         config = {**storage_env(shared), **shared_config(shared)}
         with motcua_site(server, **config) as site:
             site.run("manage.py", "pki_init")
+            site.run("manage.py", "createcachetable")
             nodes = []
             for name in ("a", "b"):
                 own = Path(tmp) / f"node-{name}"  # the node's local folder: nothing in it may be needed
@@ -488,6 +495,11 @@ def run_load(args: argparse.Namespace, site: Site, webs: list[Gunicorn], workers
               f"{faults.db_restart_seconds:.1f} s down")
     table.add("task worker restarts by the supervisor", str(faults.task_restarts))
     table.add("answers other than 200/201 (retried)", answers or "none")
+    if faults.db_back_at:
+        after = [at - faults.db_back_at for at in stats.failures_at if at > faults.db_back_at]
+        table.add("  5xx / transport errors after PostgreSQL was back",
+                  f"{sum(1 for t in after if t <= 2)} within 2 s, {sum(1 for t in after if t > 2)} later",
+                  "the later ones: SIGKILLed gunicorn workers")
     ok = verify(site, stats, table)
     table.add("gunicorn masters alive at the end", "yes" if masters_alive else "NO", "yes", masters_alive)
     errors = logged_errors([web.log for web in webs if web.log] + [worker.log for worker in workers])
