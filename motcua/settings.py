@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "motcua.integrations",
     "motcua.dossiers",
     "motcua.results",
+    "motcua.petitions",
     "motcua.portal",
     "motcua.backoffice",
     "motcua.demo",
@@ -142,7 +143,9 @@ AUTH_USER_MODEL = "identity.User"
 AUTHENTICATION_BACKENDS = ["motcua.identity.backends.IdentifierBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    # ASVS 2.1.1: at least 12 characters.
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": env_int("PASSWORD_MIN_LENGTH", 12)}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -259,6 +262,19 @@ MOTCUA_TRACK_RATE = (env_int("TRACK_RATE_LIMIT", 60), env_int("TRACK_RATE_WINDOW
 MOTCUA_VERIFY_RATE = (env_int("VERIFY_RATE_LIMIT", 60), env_int("VERIFY_RATE_WINDOW", 60))
 # Apologies with a new date allowed per dossier [unverified: only once].
 MOTCUA_APOLOGY_LIMIT = env_int("APOLOGY_LIMIT", 1)
+# Petitions (phản ánh, kiến nghị): working days allowed to refuse, to ask for more information (first request), to
+# answer (all counted from sending or the latest transfer) and to publish the answer (from the answer); index-766 5.2.
+MOTCUA_PETITION_REFUSE_DAYS = env_int("PETITION_REFUSE_DAYS", 2)
+MOTCUA_PETITION_INFO_DAYS = env_int("PETITION_INFO_DAYS", 5)
+MOTCUA_PETITION_ANSWER_DAYS = env_int("PETITION_ANSWER_DAYS", 15)
+MOTCUA_PETITION_PUBLISH_DAYS = env_int("PETITION_PUBLISH_DAYS", 2)
+# Anonymous petitions accepted per client address per window (seconds); then 429.
+MOTCUA_PETITION_RATE = (env_int("PETITION_RATE_LIMIT", 10), env_int("PETITION_RATE_WINDOW", 3600))
+# Officers' "near due" petition inbox: answer due within this many working days.
+MOTCUA_PETITION_NEAR_DUE_DAYS = env_int("PETITION_NEAR_DUE_DAYS", 2)
+# Early warning: a dossier is at risk when its working time left is less than the remaining steps' planned shares
+# of its time limit, or less than this many working hours.
+MOTCUA_AT_RISK_HOURS = env_int("AT_RISK_HOURS", 8)
 # Uploads: the largest file accepted, in bytes.
 MOTCUA_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 # The file types accepted anywhere (a procedure's component may only narrow them).

@@ -47,7 +47,7 @@ class SubmitIn(Schema):
     channel: Literal[1, 2, 3] = 2
 
 
-class FileOut(Schema):
+class DossierFileOut(Schema):
     id: str
     name: str
     content_type: str
@@ -55,9 +55,9 @@ class FileOut(Schema):
     revision: int
 
 
-class ComponentOut(Schema):
+class DossierComponentOut(Schema):
     code: str
-    files: list[FileOut]
+    files: list[DossierFileOut]
 
 
 class StepOut(Schema):
@@ -119,7 +119,7 @@ class DossierOut(DossierSummary):
     apologies: int
     form: dict[str, Any]
     owner: dict[str, Any]
-    components: list[ComponentOut]
+    components: list[DossierComponentOut]
     steps: list[StepOut]
     history: list[EventOut]
     allowed_actions: list[str]

@@ -50,6 +50,15 @@ class BearerAuth(HttpBearer):
         return found.user
 
 
+def bearer_user(request: HttpRequest) -> User | None:
+    """For operations open to anonymous callers: the account of the request's bearer token, its scope checked like
+    BearerAuth does (403 when it does not cover the operation); None without a valid bearer token."""
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return BearerAuth().authenticate(request, token.strip())
+
+
 class SessionAuth(APIKeyCookie):
     """A logged-in Django session (the portal's own pages), beside bearer tokens.
 

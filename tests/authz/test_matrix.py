@@ -34,6 +34,7 @@ from motcua.integrations.models import Notification
 from motcua.integrations.outbox import deliver_pending
 from motcua.organization.models import Unit
 from motcua.organization.services import assign_role
+from motcua.petitions import services as petitions
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +55,8 @@ class World:
     settled_dossier: str      # returned to A (status 10), with a result
     result: str
     notification: int
+    petition: str             # A's petition about the new dossier, received by unit X
+    answered_petition: str    # A's petition, answered and published
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,18 @@ PROBES: dict[str, Callable[[World], Probe]] = {
                                                             {"reason": "Sửa lỗi chính tả"}),
     "GET /api/v1/verify/{code}": lambda w: Probe(f"/api/v1/verify/{w.result}"),
     "POST /api/v1/verify": lambda w: Probe("/api/v1/verify", {"code": w.result}, multipart=True),
+    "POST /api/v1/petitions": lambda w: Probe("/api/v1/petitions", {
+        "title": "Góp ý thủ tục", "content": "Nên rút ngắn thời gian.", "kind": "feedback", "procedure": "1.013133",
+        "name": "Người dân", "email": "nguoidan@example.vn"}),
+    "GET /api/v1/petitions": lambda w: Probe("/api/v1/petitions"),
+    "GET /api/v1/petitions/published": lambda w: Probe("/api/v1/petitions/published"),
+    "GET /api/v1/petitions/{code}": lambda w: Probe(f"/api/v1/petitions/{w.petition}"),
+    "POST /api/v1/petitions/{code}/actions/{action}": lambda w: Probe(
+        f"/api/v1/petitions/{w.petition}/actions/classify", {"category": "regulation"}),
+    "POST /api/v1/petitions/{code}/satisfaction": lambda w: Probe(
+        f"/api/v1/petitions/{w.answered_petition}/satisfaction", {"satisfied": True}),
+    "GET /api/v1/reports/bottlenecks": lambda w: Probe("/api/v1/reports/bottlenecks?unit=000.05.12.H26"),
+    "GET /api/v1/reports/at-risk": lambda w: Probe("/api/v1/reports/at-risk?unit=000.05.12.H26"),
 }
 
 
@@ -130,7 +145,16 @@ def world(api, frozen_clock) -> World:  # noqa: F811 - the imported fixture
     deliver_pending()  # the outbox consumers write A's in-app notifications
     notification = Notification.objects.filter(user=citizen.user).order_by("id").first()
     assert notification is not None
+    about = {"title": "Hồ sơ chậm", "content": "Hồ sơ của tôi chưa được tiếp nhận.", "kind": "complaint",
+             "dossier": new["code"]}
+    petition = petitions.submit(citizen.user, petitions.NewPetition(**about))
+    answered = petitions.submit(citizen.user, petitions.NewPetition(**about))
+    officer = onestop.user
+    answered = petitions.act(officer, answered, "classify", {"category": "regulation"})
+    answered = petitions.act(officer, answered, "answer", {"answer": "Đã tiếp nhận và xử lý."})
+    answered = petitions.act(officer, answered, "publish", {})
     return World(
+        petition=petition.code, answered_petition=answered.code,
         new_dossier=new["code"], new_dossier_file=new["components"][0]["files"][0]["id"],
         lookup_key=new["lookup_key"], settled_dossier=settled, result=approved.json()["results"][0],
         notification=notification.pk,
