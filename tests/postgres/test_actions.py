@@ -66,3 +66,30 @@ def test_a_dossier_walks_to_returned_and_its_result_is_cancelled(pg_site: Site) 
     assert report["statuses"] == [2, 4, 9, 10]
     assert report["history"] == ["submit", "accept", "complete_step", "approve", "return_result", "cancel_result"]
     assert report["result"] == "cancelled"
+
+
+# Each petition service that locks a petition, called for one that does not exist: PostgreSQL must accept the lock
+# (the petition's dossier is optional, an outer join) and the service then finds no row.
+PETITION_LOCKS = r"""
+import django
+
+django.setup()
+
+from motcua.identity.models import User
+from motcua.petitions import services
+from motcua.petitions.models import Petition
+
+officer, missing = User.objects.get(username="onestop.demo"), Petition(pk=-1)
+for call in (lambda: services.act(officer, missing, "accept", {}),
+             lambda: services.provide_info(missing, officer, "Thông tin"),
+             lambda: services.rate(missing, officer, True)):
+    try:
+        call()
+    except Petition.DoesNotExist:
+        print("not found")
+"""
+
+
+def test_the_petition_locks_are_valid_on_postgresql(pg_site: Site) -> None:
+    out = pg_site.run("-c", PETITION_LOCKS)
+    assert out.stdout.split("\n")[-4:-1] == ["not found"] * 3
