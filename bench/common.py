@@ -36,8 +36,8 @@ PYTHON = sys.executable
 GUNICORN = str(VENV_BIN / "gunicorn")
 DEMO_PASSWORD = "motcua-demo"  # noqa: S105 - the demo accounts' published password
 
-__all__ = ["PgMissing", "PgServer", "REPO", "Site", "Gunicorn", "HttpClient", "percentile", "print_table",
-           "stop_on_signals", "motcua_site"]
+__all__ = ["PgMissing", "PgServer", "REPO", "Site", "Gunicorn", "TaskWorker", "HttpClient", "percentile",
+           "print_table", "stop_on_signals", "motcua_site", "children_of"]
 
 
 # --- signals --------------------------------------------------------------------------------------------------------
@@ -106,6 +106,7 @@ class Gunicorn:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
+    env: dict[str, str] | None = None  # the site's environment unless given (another node of the same site)
 
     @property
     def label(self) -> str:
@@ -118,8 +119,10 @@ class Gunicorn:
         command = [GUNICORN, "motcua.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
                    "--worker-class", self.worker_class, "--threads", str(self.threads), "--backlog", "2048",
                    "--keep-alive", "30", "--log-level", "warning", "--error-logfile", str(self.log)]
-        self.process = subprocess.Popen(command, cwd=REPO, env=self.site.env, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        with open(self.log, "ab") as log:  # the app's own log lines (stderr) beside gunicorn's
+            self.process = subprocess.Popen(command, cwd=REPO, env=self.env or self.site.env,
+                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                                            start_new_session=True)
         try:
             self._wait_ready()
         except BaseException:
@@ -146,17 +149,62 @@ class Gunicorn:
     def log_tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:] if self.log and self.log.exists() else ""
 
+    def worker_pids(self) -> list[int]:
+        """The live worker processes of this master (the master respawns any that dies)."""
+        return children_of(self.process.pid) if self.process is not None and self.process.poll() is None else []
+
     def __exit__(self, *exc: object) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
+        _stop_group(self.process)
+
+
+def _stop_group(process: subprocess.Popen[bytes] | None, timeout: float = 15) -> None:
+    """SIGTERM the process group led by `process` (one we started with start_new_session), then SIGKILL."""
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)  # our own process group: gunicorn and its workers
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+# --- background task worker -----------------------------------------------------------------------------------------
+
+@dataclass
+class TaskWorker:
+    """`manage.py db_worker` as scripts/serve.sh runs it (outbox deliveries, e-mails), in its own process group.
+    `start()` again after it died: what a process supervisor (systemd, Kubernetes) does."""
+
+    site: Site
+    env: dict[str, str] | None = None
+    name: str = "worker"
+    process: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    @property
+    def log(self) -> Path:
+        return self.site.data_dir / f"db_worker-{self.name}.log"
+
+    def start(self) -> TaskWorker:
+        command = [PYTHON, "manage.py", "db_worker", "--queue-name", "default", "--no-reload"]
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(command, cwd=REPO, env=self.env or self.site.env, stdin=subprocess.DEVNULL,
+                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.starts += 1
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def __enter__(self) -> TaskWorker:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        _stop_group(self.process)
 
 
 # --- HTTP -----------------------------------------------------------------------------------------------------------
@@ -226,15 +274,26 @@ def _stat_fields(pid: int) -> list[str] | None:
     return text[text.rindex(")") + 2:].split()  # fields from the 3rd on (after "pid (comm)")
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """CPU seconds (user + system) of process `root`, of its reaped children and of its live children: for a
-    postmaster, the server with every backend, also those that have exited; for gunicorn, master and workers."""
+def _children_map() -> dict[int, list[int]]:
+    """Parent pid -> pids of its live children, for every process in /proc."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             fields = _stat_fields(int(entry.name))
             if fields:
                 children.setdefault(int(fields[1]), []).append(int(entry.name))
+    return children
+
+
+def children_of(pid: int) -> list[int]:
+    """The live direct children of process `pid`."""
+    return _children_map().get(pid, [])
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds (user + system) of process `root`, of its reaped children and of its live children: for a
+    postmaster, the server with every backend, also those that have exited; for gunicorn, master and workers."""
+    children = _children_map()
     total, pending, first = 0, [root], True
     while pending:
         pid = pending.pop()

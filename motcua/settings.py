@@ -204,6 +204,11 @@ STORAGES = {
     },
 }
 
+# Cache (rate-limit counters, rendering caches): per process by default; `database` shares it between every process
+# and host (a table made by `manage.py createcachetable`), so that limits per address hold across several web processes.
+if env("CACHE", "local") == "database":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "motcua_cache"}}
+
 # E-mail: the console backend by default (messages are printed by the server); SMTP in production.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
@@ -249,6 +254,10 @@ TASKS = {
 }
 # Outbox: attempts before a delivery is failed (waits 30 s, doubling, at most 1 h between attempts).
 MOTCUA_OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+MOTCUA_OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
+MOTCUA_OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3600)
+# How long a claimed delivery stays with its worker; a worker that dies leaves it to others after this.
+MOTCUA_OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)
 # The portal's public address, for links in e-mails (tracking pages).
 MOTCUA_PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000")
 # Public tracking: requests per window (seconds) per client address.

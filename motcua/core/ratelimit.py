@@ -1,5 +1,5 @@
-"""A fixed-window rate limit on Django's cache (per process with the default local-memory cache; use a shared
-cache such as Redis or the database cache in production to limit across processes)."""
+"""A fixed-window rate limit on Django's cache (per process with the default local-memory cache; set
+MOTCUA_CACHE=database in production so that the limits hold across every web process and host)."""
 
 from __future__ import annotations
 

@@ -341,8 +341,10 @@ def act(user: User, dossier: Dossier, action: str, payload: dict[str, Any]) -> D
 @transaction.atomic
 def perform(dossier: Dossier, actor: Actor, action: str, payload: dict[str, Any]) -> Dossier:
     """Do `action` (authorization already decided), append history and outbox, then let automatic steps act."""
-    locked = Dossier.objects.select_for_update().select_related("version", "procedure", "current_unit",
-                                                                "receiving_unit", "applicant").get(pk=dossier.pk)
+    # of=("self",): lock the dossier row only. PostgreSQL refuses FOR UPDATE on the nullable side of an outer join
+    # (the applicant), and the joined rows need no lock.
+    locked = Dossier.objects.select_for_update(of=("self",)).select_related(
+        "version", "procedure", "current_unit", "receiving_unit", "applicant").get(pk=dossier.pk)
     spec = SPECS[action]
     if locked.status not in spec.statuses:  # changed by someone else since the caller read it
         raise Conflict(_("The dossier changed meanwhile: reload it."), [

@@ -171,7 +171,8 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(base * (2**exponent), cap))
 
 
-def _lease() -> timedelta:
+def lease() -> timedelta:
+    """How long a claimed delivery stays with the worker that claimed it."""
     return timedelta(seconds=float(getattr(settings, "MOTCUA_OUTBOX_LEASE_SECONDS", 300)))
 
 
@@ -187,7 +188,7 @@ def _claim(limit: int) -> list[OutboxDelivery]:
         )
         if ids:
             # The attempt counts from the claim, so a handler that kills its worker still runs out of attempts.
-            OutboxDelivery.objects.filter(id__in=ids).update(next_attempt_at=now + _lease(), attempts=F("attempts") + 1)
+            OutboxDelivery.objects.filter(id__in=ids).update(next_attempt_at=now + lease(), attempts=F("attempts") + 1)
     return list(OutboxDelivery.objects.filter(id__in=ids).select_related("event").order_by("event_id", "id"))
 
 

@@ -2,7 +2,9 @@
 
 `outbox.emit` enqueues `deliver_outbox` when the producing transaction commits. The task delivers everything due; if
 deliveries are left waiting for a retry and the backend can defer (the database backend can), it schedules one more
-run for when the earliest of them is due, so retries happen without an operator's sweeper.
+run for when the earliest of them is due, so retries happen without an operator's sweeper. Each run also first
+makes sure one run waits for when its leases would end (`schedule_lease_guard`), so that the deliveries of a worker
+killed half-way are taken up again even if no new event comes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ MAX_BATCHES = 1000
 @task()
 def deliver_outbox() -> int:
     """Deliver every due outbox delivery; returns how many deliveries were attempted."""
+    schedule_lease_guard()
     attempted = 0
     for _batch in range(MAX_BATCHES):
         done = outbox.deliver_pending()
@@ -48,6 +51,22 @@ def _already_scheduled(backend: BaseTaskBackend, at: datetime) -> bool:
     return DBTaskResult.objects.filter(
         backend_name=backend.alias, task_path=deliver_outbox.module_path, status="READY", run_after__lte=at,
     ).exists()
+
+
+def schedule_lease_guard() -> bool:
+    """Before claiming anything, make sure a run waits in the queue for when this run's leases would run out.
+
+    A worker killed in the middle of a run (SIGKILL, OOM, a lost machine) never reaches `schedule_follow_up`, and its
+    task row stays "running": without this, the deliveries it had leased would wait for the next event's task, forever
+    if no event came. At most one such run is queued per lease period, and it finds nothing when all went well."""
+    backend = deliver_outbox.get_backend()
+    if not backend.supports_defer:
+        return False
+    at = clock.now() + outbox.lease()
+    if _already_scheduled(backend, at):
+        return False
+    deliver_outbox.using(run_after=at).enqueue()
+    return True
 
 
 def schedule_follow_up() -> bool:

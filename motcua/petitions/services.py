@@ -333,7 +333,7 @@ def allowed_actions(petition: Petition, user: User) -> list[str]:
 def act(user: User, petition: Petition, action: str, payload: dict[str, Any]) -> Petition:
     """Perform an officer action; 403 for someone who is not an officer of the petition's unit, 409 (with the allowed
     actions) when the action is not allowed in the petition's state, 422 for bad input (nothing written)."""
-    locked = Petition.objects.select_for_update().select_related("unit", "dossier").get(pk=petition.pk)
+    locked = Petition.objects.select_for_update(of=("self",)).select_related("unit", "dossier").get(pk=petition.pk)
     spec = ACTIONS.get(action)
     if not is_officer_of(user, locked):
         raise PermissionDenied(_("Only officers of the petition's unit act on it."), [
@@ -374,7 +374,7 @@ def _petitioner_or_404(petition: Petition, user: User | None, key: str) -> None:
 @transaction.atomic
 def provide_info(petition: Petition, user: User | None, text: str, *, key: str = "") -> Petition:
     """The petitioner gives the information an officer asked for: the petition is handled again."""
-    locked = Petition.objects.select_for_update().select_related("unit", "dossier").get(pk=petition.pk)
+    locked = Petition.objects.select_for_update(of=("self",)).select_related("unit", "dossier").get(pk=petition.pk)
     _petitioner_or_404(locked, user, key)
     if locked.state != State.INFO_REQUESTED:
         raise Conflict(_("No information was asked for."), [
@@ -394,7 +394,7 @@ def provide_info(petition: Petition, user: User | None, text: str, *, key: str =
 @transaction.atomic
 def rate(petition: Petition, user: User | None, satisfied: Any, *, key: str = "") -> Petition:
     """The petitioner says whether the answer satisfied them (once, after the answer)."""
-    locked = Petition.objects.select_for_update().select_related("unit", "dossier").get(pk=petition.pk)
+    locked = Petition.objects.select_for_update(of=("self",)).select_related("unit", "dossier").get(pk=petition.pk)
     _petitioner_or_404(locked, user, key)
     errors = []
     if locked.state not in ANSWERED:

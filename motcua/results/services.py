@@ -142,7 +142,8 @@ def _reason(payload: dict[str, Any]) -> str:
 
 
 def _lock(result: Result) -> tuple[Result, Dossier]:
-    dossier = Dossier.objects.select_for_update().select_related(
+    # of=("self",): the dossier row only (PostgreSQL refuses FOR UPDATE on the nullable applicant's outer join).
+    dossier = Dossier.objects.select_for_update(of=("self",)).select_related(
         "version", "procedure", "current_unit", "applicant", "submitted_by").get(pk=result.dossier_id)
     locked = Result.objects.select_related("issuer", "file").get(pk=result.pk)
     if locked.state != State.VALID:

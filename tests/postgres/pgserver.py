@@ -183,6 +183,16 @@ class PgServer:
             self.root = None
             self._started = False
 
+    def restart(self) -> None:
+        """Stop the server at once, as a crash would (`pg_ctl stop -m immediate`: no checkpoint, every connection
+        cut; the next start replays the WAL), then start it again on the same port and folder."""
+        if not self._started:
+            raise RuntimeError("The server is not running.")
+        self._run(self._server_command("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "-t", "30",
+                                       "stop"), timeout=45)
+        self._run(self._server_command("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file),
+                                       "-w", "-t", "60", "start"), timeout=90)
+
     def _kill_leftover(self) -> None:
         """The postmaster survived pg_ctl stop: kill it by the pid in its own pid file (never by name)."""
         pid = self.pid

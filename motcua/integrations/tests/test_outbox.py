@@ -285,10 +285,11 @@ def test_the_task_delivers_everything_due_and_schedules_the_retries(applicant, f
     dummy_tasks.clear()
     assert deliver_outbox.call() == 9
     assert Notification.objects.count() == 3
-    # The database and dummy backends can defer: one run is scheduled for the retry.
-    [follow_up] = dummy_tasks.results
-    assert follow_up.task.func is deliver_outbox.func
+    # The database and dummy backends can defer: one run is scheduled for the retry, one for the leases' end.
+    guard, follow_up = dummy_tasks.results
+    assert follow_up.task.func is guard.task.func is deliver_outbox.func
     assert follow_up.task.run_after == frozen_clock.now() + timedelta(seconds=30)
+    assert guard.task.run_after == frozen_clock.now() + timedelta(minutes=5)
 
 
 def test_the_deliver_outbox_command(applicant, dummy_tasks):
@@ -340,3 +341,35 @@ def test_the_database_backend_gets_one_deferred_run_for_the_retries(applicant, f
     queued = DBTaskResult.objects.get()
     assert queued.run_after == frozen_clock.now() + timedelta(seconds=30)
     assert queued.task_path == "motcua.integrations.tasks.deliver_outbox"
+
+
+class WorkerKilled(BaseException):
+    """What SIGKILL does to a run: it stops there, nothing after it runs (no except Exception catches it)."""
+
+
+def test_a_run_killed_half_way_leaves_a_run_queued_for_when_its_leases_end(applicant, frozen_clock, settings,
+                                                                             monkeypatch):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE
+    event = emit_status_change(applicant)  # in the test's transaction: no on-commit enqueue
+
+    def killed(delivery):
+        raise WorkerKilled
+
+    with monkeypatch.context() as patched:
+        patched.setattr(outbox, "_run", killed)
+        with pytest.raises(WorkerKilled):
+            deliver_outbox.call()  # claimed (leased) both deliveries, then died
+    assert outbox.deliver_pending() == 0  # leased to the dead run
+    [queued] = DBTaskResult.objects.filter(status="READY")
+    assert queued.run_after == frozen_clock.now() + timedelta(minutes=5)
+    frozen_clock.advance(timedelta(minutes=5))
+    queued.delete()  # taken by a worker, which runs it:
+    assert deliver_outbox.call() == 2
+    assert {d.status for d in deliveries(event).values()} == {DeliveryStatus.DELIVERED}
+    # One queued run per lease period, however many runs start in it.
+    frozen_clock.advance(timedelta(seconds=10))
+    deliver_outbox.call()
+    [queued] = DBTaskResult.objects.filter(status="READY")
+    assert queued.run_after == frozen_clock.now() - timedelta(seconds=10) + timedelta(minutes=5)
