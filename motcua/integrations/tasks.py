@@ -8,12 +8,11 @@ run for when the earliest of them is due, so retries happen without an operator'
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from django_tasks import task
-from django_tasks.backends.base import BaseTaskBackend
 
 from motcua.core import clock
+from motcua.core.background import schedule_run
 
 from . import outbox
 
@@ -36,35 +35,16 @@ def deliver_outbox() -> int:
     return attempted
 
 
-def _already_scheduled(backend: BaseTaskBackend, at: datetime) -> bool:
-    """A deferred run of `deliver_outbox` waits in the database backend's queue for `at` or earlier."""
-    try:
-        from django_tasks_db import DatabaseBackend
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:  # pragma: no cover - django-tasks-db is a dependency
-        return False
-    if not isinstance(backend, DatabaseBackend):
-        return False
-    return DBTaskResult.objects.filter(
-        backend_name=backend.alias, task_path=deliver_outbox.module_path, status="READY", run_after__lte=at,
-    ).exists()
-
-
 def schedule_follow_up() -> bool:
     """Enqueue a deferred `deliver_outbox` for the earliest pending delivery, if the backend can defer.
 
     Returns whether one was enqueued. Backends that cannot defer (the immediate backend) rely on the next event's
     task or on `manage.py deliver_outbox --loop` for retries.
     """
-    backend = deliver_outbox.get_backend()
-    if not backend.supports_defer:
-        return False
     at = outbox.next_attempt_at()
     if at is None:
         return False
-    at = max(at, clock.now())
-    if _already_scheduled(backend, at):
+    if not schedule_run(deliver_outbox, max(at, clock.now())):
         return False
-    deliver_outbox.using(run_after=at).enqueue()
     logger.debug("Outbox: next delivery run scheduled at %s", at)
     return True
