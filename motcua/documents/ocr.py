@@ -175,7 +175,8 @@ def convert(source: Path, content_type: str, workdir: Path) -> Converted:
         return Converted(archive=None, text=text, pages=pages, pdfa="", thumbnail=thumbnail)
     except (ocr_errors.InputFileError, ocr_errors.EncryptedPdfError, ocr_errors.UnsupportedImageFormatError,
             ocr_errors.DpiError) as exc:
-        raise PermanentFailure(f"{type(exc).__name__}: {exc}") from exc
+        detail = str(exc).strip() or "the file is damaged, has no pages, or is not a PDF"
+        raise PermanentFailure(f"The file cannot be read ({type(exc).__name__}): {detail}") from exc
     text, pages, thumbnail = read_pdf(archive, width)
     return Converted(archive=archive, text=text, pages=pages, pdfa=pdfa_part(archive), thumbnail=thumbnail)
 

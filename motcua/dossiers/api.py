@@ -272,7 +272,7 @@ def list_dossiers(request: HttpRequest, filters: Query[ListFilters]) -> dict[str
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.text.strip():
-        rows = queries.with_text(rows, filters.text)
+        rows = rows.filter(queries.text_match(filters.text))
     if filters.cursor:
         if not filters.cursor.isdigit():
             raise ValidationFailed(_("The request is not valid."), [

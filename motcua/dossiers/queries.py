@@ -36,11 +36,11 @@ def visible_to(user: User) -> QuerySet[Dossier]:
     return rows.filter(Q(applicant=user) | Q(submitted_by=user))
 
 
-def with_text(rows: QuerySet[Dossier], text: str, field: str = "text") -> QuerySet[Dossier]:
-    """The dossiers among `rows` with a file whose digitized text holds every word of `text`, ignoring diacritics
-    and case (documents/search.py); ValidationFailed naming `field` when `text` has no word."""
+def text_match(text: str, field: str = "text") -> Q:
+    """Dossiers with a file whose digitized text holds every word of `text`, ignoring diacritics and case
+    (documents/search.py); ValidationFailed naming `field` when `text` has no word (see `search.terms`)."""
     files = DossierFile.objects.filter(file_id__in=search.file_ids_matching(text, field))
-    return rows.filter(pk__in=files.values("dossier_id"))
+    return Q(pk__in=files.values("dossier_id"))
 
 
 def get_visible(user: User, code: str) -> Dossier | None:

@@ -443,7 +443,7 @@ def digitize(user: User, dossier: Dossier, components: Any) -> Dossier:
                 "digitized_by": user, "digitized_at": now})
     locked.updated_at = now
     locked.save(update_fields=["updated_at"])
-    record(locked, "digitize", Actor(user, "onestop"), locked.status, public=False, data={"components": [
+    record(locked, "digitize", Actor(user, "onestop"), locked.status, public=False, data={"scans": [
         {"code": code, "files": [str(f.pk) for f in files], "digitized": mark} for code, files, mark in items]})
     dossier.refresh_from_db()
     return dossier

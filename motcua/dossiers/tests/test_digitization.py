@@ -72,7 +72,7 @@ def test_the_onestop_officer_scans_components_at_the_desk(api, submitted):
     assert all(f["digitization"]["state"] == "queued" for f in components["van_bang"]["files"])
     event = response.json()["history"][-1]
     assert (event["action"], event["role"]) == ("digitize", "onestop")
-    assert event["data"]["components"][0] == {"code": "van_bang", "files": pages, "digitized": True}
+    assert event["data"]["scans"][0] == {"code": "van_bang", "files": pages, "digitized": True}
     dossier = Dossier.objects.get(code=code)
     assert set(DigitizedComponent.objects.filter(dossier=dossier).values_list("component_code", flat=True)) == {
         "van_bang", "to_khai"}
