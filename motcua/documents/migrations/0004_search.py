@@ -6,43 +6,38 @@ database owner may create it), an immutable wrapper motcua_search_vector(text) a
 
 from django.db import migrations
 
-SQLITE_UP = ("CREATE VIRTUAL TABLE IF NOT EXISTS documents_search USING fts5("
-             "file_id UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 2')")
-SQLITE_DOWN = "DROP TABLE IF EXISTS documents_search"
+UP = {
+    "sqlite": [
+        "CREATE VIRTUAL TABLE IF NOT EXISTS documents_search USING fts5("
+        "file_id UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 2')",
+    ],
+    "postgresql": [
+        "CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA public",
+        # unaccent() is only STABLE (its dictionary could change); pinning the dictionary makes this wrapper safe to
+        # mark IMMUTABLE, which an index expression needs. The first 1,000,000 characters: within tsvector's limits.
+        """CREATE OR REPLACE FUNCTION motcua_search_vector(body text) RETURNS tsvector
+           LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+           AS $$ SELECT to_tsvector('simple'::regconfig,
+                                    public.unaccent('public.unaccent'::regdictionary, left(body, 1000000))) $$""",
+        "CREATE INDEX IF NOT EXISTS documents_digitization_search ON documents_digitization "
+        "USING gin (motcua_search_vector(text))",
+    ],
+}
+DOWN = {
+    "sqlite": ["DROP TABLE IF EXISTS documents_search"],
+    "postgresql": ["DROP INDEX IF EXISTS documents_digitization_search",
+                   "DROP FUNCTION IF EXISTS motcua_search_vector(text)"],
+}
 
-POSTGRES_UP = [
-    "CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA public",
-    # unaccent() is only STABLE (its dictionary could change); pinning the dictionary makes this wrapper safe to
-    # mark IMMUTABLE, which an index expression needs. The first 1,000,000 characters: within tsvector's limits.
-    """CREATE OR REPLACE FUNCTION motcua_search_vector(body text) RETURNS tsvector
-       LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-       AS $$ SELECT to_tsvector('simple'::regconfig,
-                                public.unaccent('public.unaccent'::regdictionary, left(body, 1000000))) $$""",
-    "CREATE INDEX IF NOT EXISTS documents_digitization_search ON documents_digitization "
-    "USING gin (motcua_search_vector(text))",
-]
-POSTGRES_DOWN = [
-    "DROP INDEX IF EXISTS documents_digitization_search",
-    "DROP FUNCTION IF EXISTS motcua_search_vector(text)",
-]
 
+def statements(by_vendor):
+    """A RunPython function executing the statements of the connection's vendor (none for other vendors)."""
 
-def create(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "sqlite":
-        schema_editor.execute(SQLITE_UP)
-    elif vendor == "postgresql":
-        for statement in POSTGRES_UP:
+    def run(apps, schema_editor):
+        for statement in by_vendor.get(schema_editor.connection.vendor, []):
             schema_editor.execute(statement)
 
-
-def drop(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "sqlite":
-        schema_editor.execute(SQLITE_DOWN)
-    elif vendor == "postgresql":
-        for statement in POSTGRES_DOWN:
-            schema_editor.execute(statement)
+    return run
 
 
 class Migration(migrations.Migration):
@@ -52,5 +47,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(create, drop),
+        migrations.RunPython(statements(UP), statements(DOWN)),
     ]
