@@ -6,7 +6,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import StoredFile
+from . import ocr
+from .models import Digitization, StoredFile
 
 
 @admin.register(StoredFile)
@@ -25,6 +26,36 @@ class StoredFileAdmin(admin.ModelAdmin):
     @admin.display(description=_("SHA-256"), ordering="sha256")
     def short_sha(self, obj: StoredFile) -> str:
         return obj.sha256[:12]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Digitization)
+class DigitizationAdmin(admin.ModelAdmin):
+    """Read only, for operators watching the OCR queue; the one write is the action that queues failed files again
+    (the same service as `manage.py digitize --retry-failed`)."""
+
+    list_display = ["file", "state", "attempts", "pages", "pdfa", "queued_at", "next_attempt_at", "finished_at"]
+    list_filter = ["state", "pdfa"]
+    search_fields = ["=file__id", "file__original_name", "reason"]
+    list_select_related = ["file"]
+    ordering = ["-queued_at"]
+    fields = ["file", "state", "attempts", "queued_at", "next_attempt_at", "started_at", "finished_at", "reason",
+              "archive", "thumbnail", "pages", "pdfa"]
+    readonly_fields = fields
+    actions = ["retry_failed"]
+
+    @admin.action(description=_("Queue the failed ones again"))
+    def retry_failed(self, request: HttpRequest, queryset: Any) -> None:
+        count = ocr.retry(queryset)
+        self.message_user(request, _("%(count)d file(s) queued again.") % {"count": count})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

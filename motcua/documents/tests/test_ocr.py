@@ -181,3 +181,17 @@ def test_search_ignores_diacritics_and_case_and_needs_every_word(user, media):
     search.index(first.pk, "")  # forgotten
     assert found("lam") == set()
     assert search.terms("  Đặng, văn!! Đặng ") == ["dang", "van"]
+
+
+@pytest.mark.django_db
+def test_operators_see_the_queue_in_the_admin_and_queue_failed_files_again(admin_client, user, media):
+    damaged = services.store_generated(user, b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "broken.png", "image/png")
+    failed = digitization.enqueue(damaged)
+    ocr.run_pending()
+    page = admin_client.get("/admin/documents/digitization/")
+    assert page.status_code == 200 and "broken.png" in page.content.decode()
+    response = admin_client.post("/admin/documents/digitization/", {
+        "action": "retry_failed", "_selected_action": [failed.pk]})
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert (failed.state, failed.attempts) == (DigitizationState.QUEUED, 0)
