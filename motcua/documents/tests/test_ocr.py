@@ -195,3 +195,39 @@ def test_operators_see_the_queue_in_the_admin_and_queue_failed_files_again(admin
     assert response.status_code == 302
     failed.refresh_from_db()
     assert (failed.state, failed.attempts) == (DigitizationState.QUEUED, 0)
+
+
+@pytest.mark.django_db
+def test_a_multipage_tiff_gives_one_archive_with_every_page(user, media):
+    frames = [Image.open(io.BytesIO(make_scan([f"Trang số {n}"]))) for n in (1, 2)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:], dpi=(300, 300),
+                   compression="tiff_lzw")
+    stored = services.store_generated(user, buffer.getvalue(), "ho-so.tiff", "image/tiff")
+    digitization.enqueue(stored)
+    ocr.run_pending()
+    done = Digitization.objects.get(file=stored)
+    assert (done.state, done.pages) == (DigitizationState.DONE, 2), done.reason
+    pages = done.text.split("\f")
+    assert "1" in pages[0] and "2" in pages[1]
+
+
+@pytest.mark.django_db
+def test_a_signed_pdf_is_not_rewritten_its_own_text_is_recorded(user, media, monkeypatch, tmp_path):
+    from ocrmypdf.exceptions import DigitalSignatureError
+
+    source = tmp_path / "scan.png"
+    source.write_bytes(make_scan(["Quyết định đã ký số"]))
+    ocr.image_to_pdf(source, tmp_path / "signed.pdf")
+    stored = services.store_generated(user, (tmp_path / "signed.pdf").read_bytes(), "signed.pdf", "application/pdf")
+
+    def refuses(*args, **kwargs):
+        raise DigitalSignatureError("Input PDF has a digital signature.")
+
+    monkeypatch.setattr("ocrmypdf.ocr", refuses)
+    digitization.enqueue(stored)
+    ocr.run_pending()
+    done = Digitization.objects.get(file=stored)
+    assert done.state == DigitizationState.DONE, done.reason
+    assert done.archive_id == stored.pk and done.pdfa == "" and done.pages == 1
+    assert done.thumbnail is not None
