@@ -15,6 +15,8 @@ never read (encrypted, damaged, unsupported image) fails at once. A worker kille
 kills its worker every time still runs out of attempts). PDFs with a digital signature are not rewritten (that
 would break the signature): their own text and pages are recorded, the original serves as the archive.
 
+A file with the same bytes as one already digitized reuses that result (no second OCR).
+
 Claims use `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of `ocr` workers run side by side.
 """
 
@@ -226,6 +228,9 @@ def process(digitization: Digitization) -> Digitization:
         return _fail(digitization, PermanentFailure(
             f"{digitization.attempts - 1} attempts were made and none finished (was the worker stopped while "
             "processing this file?); not trying again."))
+    same = _done_with_same_content(digitization)
+    if same is not None:
+        return _copy_result(digitization, same)
     try:
         with tempfile.TemporaryDirectory(prefix="motcua-ocr-") as folder:
             workdir = Path(folder)
@@ -239,6 +244,27 @@ def process(digitization: Digitization) -> Digitization:
             thumbnail = services.store_generated(owner, result.thumbnail, f"{stem}.thumbnail.png", "image/png")
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row, never propagated
         return _fail(digitization, exc)
+    return _done(digitization, result, archive, thumbnail)
+
+
+def _done_with_same_content(digitization: Digitization) -> Digitization | None:
+    """A finished digitization of another file with the same bytes (the same scan uploaded again), if any."""
+    return (Digitization.objects.select_related("file", "archive", "thumbnail")
+            .filter(file__sha256=digitization.file.sha256, state=DigitizationState.DONE)
+            .exclude(pk=digitization.pk).order_by("finished_at").first())
+
+
+def _copy_result(digitization: Digitization, same: Digitization) -> Digitization:
+    """Reuse the OCR of identical bytes: the archive and thumbnail as new rows of this file's owner (the blobs are
+    shared by content), the text, pages and conformance as they are."""
+    stored, owner = digitization.file, digitization.file.uploaded_by
+    stem = _stem(stored.original_name)
+    if same.archive_id == same.file_id or same.archive is None:
+        archive = stored  # a signed original is its own archive
+    else:
+        archive = services.copy_for(owner, same.archive, f"{stem}.ocr.pdf")
+    thumbnail = services.copy_for(owner, same.thumbnail, f"{stem}.thumbnail.png")
+    result = Converted(archive=None, text=same.text, pages=same.pages or 0, pdfa=same.pdfa, thumbnail=b"")
     return _done(digitization, result, archive, thumbnail)
 
 

@@ -272,6 +272,11 @@ def store_generated(owner: User, content: bytes, name: str, content_type: str) -
     return _generated_row(owner, sha256, len(content), name, content_type)
 
 
+def copy_for(owner: User, stored: StoredFile, name: str) -> StoredFile:
+    """A new row for `owner` naming the same stored bytes as `stored` (content-addressed: nothing is written)."""
+    return _generated_row(owner, stored.sha256, stored.size, name, stored.content_type)
+
+
 def _generated_row(owner: User, sha256: str, size: int, name: str, content_type: str) -> StoredFile:
     return StoredFile.objects.create(
         sha256=sha256, size=size, content_type=content_type, original_name=sanitize_name(name),

@@ -231,3 +231,23 @@ def test_a_signed_pdf_is_not_rewritten_its_own_text_is_recorded(user, media, mon
     assert done.state == DigitizationState.DONE, done.reason
     assert done.archive_id == stored.pk and done.pdfa == "" and done.pages == 1
     assert done.thumbnail is not None
+
+
+@pytest.mark.django_db
+def test_the_same_scan_uploaded_again_reuses_the_first_ocr(user, other_user, media, monkeypatch):
+    content = make_scan(["Bản sao giấy khai sinh"])
+    first = upload(user, "khai-sinh.png", content)
+    digitization.enqueue(first)
+    ocr.run_pending()
+    again = upload(other_user, "ban-sao.png", content)
+    digitization.enqueue(again)
+    monkeypatch.setattr(ocr, "convert", lambda *args: pytest.fail("the same bytes were OCR'd twice"))
+    ocr.run_pending()
+    done, reused = Digitization.objects.get(file=first), Digitization.objects.get(file=again)
+    assert reused.state == DigitizationState.DONE
+    assert (reused.text, reused.pages, reused.pdfa) == (done.text, done.pages, done.pdfa)
+    assert reused.archive.uploaded_by == other_user and reused.archive.sha256 == done.archive.sha256
+    assert reused.archive.original_name == "ban-sao.ocr.pdf"
+    assert reused.thumbnail.uploaded_by == other_user
+    assert set(StoredFile.objects.filter(pk__in=search.file_ids_matching("giay khai sinh"))
+               .values_list("pk", flat=True)) == {first.pk, again.pk}
