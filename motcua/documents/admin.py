@@ -10,8 +10,21 @@ from . import ocr
 from .models import Digitization, StoredFile
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Nothing added, changed or deleted through the admin: the services write these rows."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(StoredFile)
-class StoredFileAdmin(admin.ModelAdmin):
+class StoredFileAdmin(ReadOnlyAdmin):
     """Read only: files are stored through the upload service (checked, content-addressed), never edited here."""
 
     list_display = ["original_name", "content_type", "size", "uploaded_by", "created_at", "short_sha"]
@@ -27,18 +40,9 @@ class StoredFileAdmin(admin.ModelAdmin):
     def short_sha(self, obj: StoredFile) -> str:
         return obj.sha256[:12]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Digitization)
-class DigitizationAdmin(admin.ModelAdmin):
+class DigitizationAdmin(ReadOnlyAdmin):
     """Read only, for operators watching the OCR queue; the one write is the action that queues failed files again
     (the same service as `manage.py digitize --retry-failed`)."""
 
@@ -56,12 +60,3 @@ class DigitizationAdmin(admin.ModelAdmin):
     def retry_failed(self, request: HttpRequest, queryset: Any) -> None:
         count = ocr.retry(queryset)
         self.message_user(request, _("%(count)d file(s) queued again.") % {"count": count})
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
