@@ -181,8 +181,9 @@ def _receiving_unit(user: User, data: Submission, version: ProcedureVersion, app
             errors.append(FieldError("unit", "required", _("Choose the unit to submit to: none serves your address.")))
     if unit is not None and user.is_staff_member and data.channel == Channel.IN_PERSON \
             and not has_role(user, "onestop", unit):
-        errors.append(FieldError("unit", "onestop_of_unit",
-                                 _("Only a one-stop officer of the unit receives at its desk.")))
+        # Not a flaw of the input but of who sends it: refused (403) before anything else is checked.
+        raise PermissionDenied(_("Only a one-stop officer of the unit receives at its desk."), [
+            FieldError("unit", "onestop_of_unit", _("Only a one-stop officer of the unit receives at its desk."))])
     return unit  # type: ignore[return-value]
 
 
