@@ -56,6 +56,7 @@ def test_the_onestop_officer_scans_at_the_desk_and_finds_the_dossier_by_its_word
     html = onestop.get(workspace(submitted.code)).content.decode()
     url = f"/api/v1/dossiers/{submitted.code}/files/{scanned.file_id}"
     assert f'href="{url}/archive"' in html and f'src="{url}/thumbnail"' in html
+    assert f'data-testid="pages-{scanned.file_id}">' in html
     assert onestop.get(f"{url}/thumbnail").status_code == 200
     found = onestop.get("/backoffice/search/", {"q": "luu khanh huyen vy"}).content.decode()
     assert submitted.code in found
