@@ -3,8 +3,10 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
-# What results need at run time (WeasyPrint renders with Pango; Vietnamese needs the fonts).
-SYSTEM_RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-dejavu-core
+# What results need at run time (WeasyPrint renders with Pango; Vietnamese needs the fonts), and digitization
+# (OCRmyPDF runs Tesseract with the Vietnamese and English models; no Ghostscript needed).
+SYSTEM_RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-dejavu-core \
+	tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng
 # ... and what the tests add: compilemessages, the browser, PostgreSQL, pdfsig and an NSS trust store, SoftHSM.
 # (The accessibility checks also need npm, which this kind of machine has, for axe-core: package.json.)
 SYSTEM_TEST_PACKAGES := $(SYSTEM_RUN_PACKAGES) gettext chromium postgresql poppler-utils libnss3-tools softhsm2 opensc

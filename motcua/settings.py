@@ -245,13 +245,27 @@ if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Background work (django-tasks + django-tasks-db): jobs are rows in the database; `manage.py db_worker` runs them
-# (`make run` starts one). Any number of workers may run; jobs are claimed with SKIP LOCKED on PostgreSQL.
+# (`make run` starts one per queue). Any number of workers may run; jobs are claimed with SKIP LOCKED on PostgreSQL.
+# Queues: `default` (outbox deliveries, e-mails) and `ocr` (digitization: long jobs that must not delay the others).
 TASKS = {
     "default": {
         "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
+        "QUEUES": ["default", "ocr"],
     }
 }
+# Digitization (documents/ocr.py): Tesseract languages; attempts before a file is failed (waits the base seconds,
+# doubling, at most the max between attempts); how long a claim is leased to a worker (one killed mid-way is
+# taken again after it); OCRmyPDF's parallel jobs per worker, per-page Tesseract timeout and PDF/A backend
+# ("internal": never Ghostscript; "auto" lets OCRmyPDF fall back to Ghostscript when installed); thumbnail width.
+MOTCUA_OCR_LANGUAGES = env("OCR_LANGUAGES", "vie+eng")
+MOTCUA_OCR_MAX_ATTEMPTS = env_int("OCR_MAX_ATTEMPTS", 5)
+MOTCUA_OCR_RETRY_BASE_SECONDS = env_int("OCR_RETRY_BASE_SECONDS", 60)
+MOTCUA_OCR_RETRY_MAX_SECONDS = env_int("OCR_RETRY_MAX_SECONDS", 3600)
+MOTCUA_OCR_LEASE_SECONDS = env_int("OCR_LEASE_SECONDS", 1800)
+MOTCUA_OCR_JOBS = env_int("OCR_JOBS", 1)
+MOTCUA_OCR_PAGE_TIMEOUT = env_int("OCR_PAGE_TIMEOUT", 180)
+MOTCUA_OCR_PDFA_BACKEND = env("OCR_PDFA_BACKEND", "internal")
+MOTCUA_OCR_THUMBNAIL_WIDTH = env_int("OCR_THUMBNAIL_WIDTH", 320)
 # Outbox: attempts before a delivery is failed (waits 30 s, doubling, at most 1 h between attempts).
 MOTCUA_OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 MOTCUA_OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
@@ -327,5 +341,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"},
-                "fontTools": {"level": "WARNING"}},
+                "fontTools": {"level": "WARNING"}, "ocrmypdf": {"level": "WARNING"}, "pikepdf": {"level": "WARNING"},
+                "PIL": {"level": "WARNING"}},
 }

@@ -10,6 +10,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("dossiers/<str:code>/", views.dossier, name="dossier"),
     path("dossiers/<str:code>/slips/<str:kind>/", views.slip, name="slip"),
+    path("dossiers/<str:code>/digitize/", views.digitize, name="digitize"),
     path("desk/", views.desk, name="desk"),
     path("desk/<str:code>/", views.desk_submit, name="desk_submit"),
     # Petitions (phản ánh, kiến nghị): inboxes and the workspace.

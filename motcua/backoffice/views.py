@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,10 +22,12 @@ from motcua.catalog import queries as catalog_queries
 from motcua.catalog.models import Procedure, ProcedureStatus
 from motcua.catalog.process import process_of_version
 from motcua.core.errors import DomainError, active_language
-from motcua.dossiers import actions, queries, slips
+from motcua.documents import search as document_search
+from motcua.documents import services as document_services
+from motcua.dossiers import actions, queries, services, slips
 from motcua.dossiers.models import Channel, Dossier
 from motcua.organization.models import Role, Unit
-from motcua.organization.queries import active_delegations_to, roles_of
+from motcua.organization.queries import active_delegations_to, has_role, roles_of
 from motcua.portal import forms_render as fr
 
 PAGE_SIZE = 30
@@ -103,11 +106,14 @@ def inbox(request: HttpRequest, name: str) -> HttpResponse:
 
 @staff_only
 def search(request: HttpRequest) -> HttpResponse:
-    """Dossiers within the officer's units by code (or its beginning), owner name, or owner ID number."""
+    """Dossiers within the officer's units by code (or its beginning), owner name, owner ID number, or words of the
+    text of their digitized documents (without diacritics, any case)."""
     q = request.GET.get("q", "").strip()[:100]
     page, cursor = [], ""
     if q:
         match = Q(code__istartswith=q) | Q(owner_name__icontains=q) | Q(owner_id_number=q)
+        if document_search.terms(q):
+            match |= queries.text_match(q, "q")  # words inside the dossier's digitized documents
         page, cursor = _page(request, queries.visible_to(request.user).filter(match))
     return render(request, "backoffice/search.html", {
         "q": q, "items": _rows(page, active_language()), "next_cursor": cursor,
@@ -234,9 +240,10 @@ def _action_forms(dossier: Dossier, allowed: list[str], lang: str, posted: str, 
 
 
 def _workspace(request: HttpRequest, dossier: Dossier, *, posted: str = "", exc: DomainError | None = None,
-               draft: Any = None) -> HttpResponse:
+               draft: Any = None, scan_errors: list[str] | None = None) -> HttpResponse:
     """The workspace; after a failed action its form is open with what was posted; with a `draft` (query values, e.g.
-    the early-warning report's apology draft) that action's form is open and pre-filled."""
+    the early-warning report's apology draft) that action's form is open and pre-filled; `scan_errors` are listed
+    above the desk-scanning form."""
     user = request.user
     lang = active_language()
     allowed = actions.allowed_actions(dossier, user)
@@ -263,8 +270,9 @@ def _workspace(request: HttpRequest, dossier: Dossier, *, posted: str = "", exc:
         "components": fr.dossier_components(dossier, lang), "steps": steps,
         "timeline": slips.timeline(queries.history(dossier, user), lang),
         "forms": forms, "summary": summary, "posted": posted, "slips": slips.available(dossier), "rating": rating,
-        "title": str(ACTION_TITLES.get(posted, posted)),
-    }, status=exc.status if exc else 200)
+        "title": str(ACTION_TITLES.get(posted, posted)), "can_scan": can_scan(user, dossier),
+        "scan_errors": scan_errors or [],
+    }, status=exc.status if exc else (422 if scan_errors else 200))
 
 
 @staff_only
@@ -288,6 +296,38 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
     if draft in ACTION_FIELDS:
         return _workspace(request, found, posted=draft, draft=request.GET)
     return _workspace(request, found)
+
+
+def can_scan(user: Any, dossier: Dossier) -> bool:
+    """Desk scanning is for the one-stop officers of the receiving unit."""
+    return has_role(user, Role.ONESTOP, dossier.receiving_unit)
+
+
+@staff_only
+@require_http_methods(["POST"])
+def digitize(request: HttpRequest, code: str) -> HttpResponse:
+    """Desk scanning: store the pages uploaded per component (under the officer's account) and mark the ticked
+    components digitized, through dossiers.services.digitize; errors are listed above the form."""
+    found = queries.get_visible(request.user, code)
+    if found is None:
+        raise Http404
+    marked = set(request.POST.getlist("digitized"))
+    codes = [c.code for c in found.version.components.all()]
+    try:
+        with transaction.atomic():
+            items = []
+            for component in codes:
+                uploads = request.FILES.getlist(f"scan-{component}")
+                files = [str(document_services.store_upload(request.user, upload).pk) for upload in uploads]
+                if files or component in marked:
+                    items.append({"code": component, "files": files, "digitized": component in marked})
+            services.digitize(request.user, found, items)
+    except DomainError as exc:
+        texts = [str(exc.message)] + [str(error.message) for error in exc.errors]
+        return _workspace(request, found, scan_errors=texts) if exc.status != 403 else render(
+            request, "backoffice/forbidden.html", {"message": str(exc.message)}, status=403)
+    messages.success(request, _("The scans were saved; OCR reads them in the background."))
+    return redirect("backoffice:dossier", code=code)
 
 
 @staff_only

@@ -6,11 +6,25 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import StoredFile
+from . import ocr
+from .models import Digitization, StoredFile
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Nothing added, changed or deleted through the admin: the services write these rows."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(StoredFile)
-class StoredFileAdmin(admin.ModelAdmin):
+class StoredFileAdmin(ReadOnlyAdmin):
     """Read only: files are stored through the upload service (checked, content-addressed), never edited here."""
 
     list_display = ["original_name", "content_type", "size", "uploaded_by", "created_at", "short_sha"]
@@ -26,11 +40,23 @@ class StoredFileAdmin(admin.ModelAdmin):
     def short_sha(self, obj: StoredFile) -> str:
         return obj.sha256[:12]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+@admin.register(Digitization)
+class DigitizationAdmin(ReadOnlyAdmin):
+    """Read only, for operators watching the OCR queue; the one write is the action that queues failed files again
+    (the same service as `manage.py digitize --retry-failed`)."""
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    list_display = ["file", "state", "attempts", "pages", "pdfa", "queued_at", "next_attempt_at", "finished_at"]
+    list_filter = ["state", "pdfa"]
+    search_fields = ["=file__id", "file__original_name", "reason"]
+    list_select_related = ["file"]
+    ordering = ["-queued_at"]
+    fields = ["file", "state", "attempts", "queued_at", "next_attempt_at", "started_at", "finished_at", "reason",
+              "archive", "thumbnail", "pages", "pdfa"]
+    readonly_fields = fields
+    actions = ["retry_failed"]
+
+    @admin.action(description=_("Queue the failed ones again"))
+    def retry_failed(self, request: HttpRequest, queryset: Any) -> None:
+        count = ocr.retry(queryset)
+        self.message_user(request, _("%(count)d file(s) queued again.") % {"count": count})

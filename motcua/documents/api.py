@@ -17,12 +17,11 @@ from motcua.core.errors import FieldError, NotFound, ValidationFailed
 from motcua.identity.api import AUTH
 
 from . import queries, services
-from .downloads import file_response
+from .downloads import derived_or_404, file_response
 from .models import StoredFile
+from .schemas import DigitizationOut
 
 router = Router(tags=["documents"])
-
-
 
 
 class UploadIn(Schema):
@@ -36,11 +35,14 @@ class StoredFileOut(Schema):
     size: int = SchemaField(..., description="Bytes.")
     content_type: str = SchemaField(..., description="The type sniffed from the content (not the one declared).")
     name: str = SchemaField(..., description="The file name as given, sanitized.")
+    digitization: DigitizationOut | None = SchemaField(
+        None, description="OCR of a scan or image into a searchable PDF/A copy; null for files never digitized.")
 
 
 def file_out(stored: StoredFile) -> dict[str, Any]:
+    digitization = queries.digitizations_of([stored.pk]).get(stored.pk)
     return {"id": stored.pk, "sha256": stored.sha256, "size": stored.size, "content_type": stored.content_type,
-            "name": stored.original_name}
+            "name": stored.original_name, "digitization": queries.digitization_info(digitization)}
 
 
 def accepted_types(procedure_code: str, component_code: str) -> list[str] | None:
@@ -117,3 +119,23 @@ def get_file(request: HttpRequest, file_id: UUID) -> dict[str, Any]:
             }}})
 def get_file_content(request: HttpRequest, file_id: UUID) -> FileResponse:
     return file_response(own_file(request, file_id))
+
+
+DERIVED_CONTENT = {"archive": "application/pdf", "thumbnail": "image/png"}
+
+
+def _derived_operation(kind: str, summary: str) -> Any:
+    return router.get(f"/files/{{file_id}}/{kind}", response={401: ErrorOut, 404: ErrorOut, **ERRORS}, auth=AUTH,
+                      summary=summary, openapi_extra={"responses": {200: {
+                          "description": f"The {kind} as an attachment.",
+                          "content": {DERIVED_CONTENT[kind]: BINARY}}}})
+
+
+@_derived_operation("archive", "A file of yours: its searchable PDF/A copy (once digitized)")
+def get_file_archive(request: HttpRequest, file_id: UUID) -> FileResponse:
+    return file_response(derived_or_404(own_file(request, file_id), "archive"))
+
+
+@_derived_operation("thumbnail", "A file of yours: a PNG of its first page (once digitized)")
+def get_file_thumbnail(request: HttpRequest, file_id: UUID) -> FileResponse:
+    return file_response(derived_or_404(own_file(request, file_id), "thumbnail"))

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django.http import FileResponse
+from django.utils.translation import gettext_lazy as _
 
-from . import services
+from motcua.core.errors import FieldError, NotFound
+
+from . import queries, services
 from .models import StoredFile
 
 
@@ -16,3 +19,13 @@ def file_response(stored: StoredFile) -> FileResponse:
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def derived_or_404(stored: StoredFile, kind: str) -> StoredFile:
+    """The archive copy (`kind` "archive") or thumbnail ("thumbnail") of a file, or 404 naming `kind` while the file
+    is not digitized."""
+    derived = queries.derived_file(stored, kind)
+    if derived is None:
+        raise NotFound(_("The file is not digitized (yet)."),
+                       [FieldError(kind, "digitized", _("Wait until its digitization is done."))])
+    return derived

@@ -98,6 +98,9 @@ class Digitization(models.Model):
                                   on_delete=models.PROTECT, related_name="+")
     text = models.TextField(_("text"), blank=True)
     pages = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    # The PDF/A part and conformance the archive copy meets (e.g. "2B"); blank when it is a plain searchable PDF
+    # (the Ghostscript-free conversion could not approve it; see docs/decisions/0005-digitization-pipeline.md).
+    pdfa = models.CharField(_("PDF/A conformance"), max_length=8, blank=True)
 
     class Meta:
         verbose_name = _("digitization")

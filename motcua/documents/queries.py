@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .models import ResumableUpload, StoredFile
+from .models import Digitization, DigitizationState, ResumableUpload, StoredFile
 
 if TYPE_CHECKING:
     from motcua.identity.models import User
@@ -63,3 +63,34 @@ def upload_for(user: User, upload_id: Any) -> ResumableUpload | None:
     if key is None or user is None or not user.is_authenticated:
         return None
     return ResumableUpload.objects.filter(pk=key, owner=user).select_related("file").first()
+
+
+def digitizations_of(file_ids: Iterable[Any]) -> dict[uuid.UUID, Digitization]:
+    """The digitization records of these files, by file id (files never queued are absent)."""
+    keys = {key for key in (_as_uuid(i) for i in file_ids) if key is not None}
+    if not keys:
+        return {}
+    return {d.file_id: d for d in Digitization.objects.filter(file_id__in=keys)}
+
+
+def digitization_info(digitization: Digitization | None) -> dict[str, Any] | None:
+    """What the API and pages show of a file's digitization (None: the file is not digitized, e.g. not a scan)."""
+    if digitization is None:
+        return None
+    waiting = digitization.state == DigitizationState.QUEUED and digitization.attempts > 0
+    return {
+        "state": digitization.state, "state_label": str(DigitizationState(digitization.state).label),
+        "attempts": digitization.attempts, "pages": digitization.pages, "reason": digitization.reason,
+        "archive": digitization.archive_id, "thumbnail": digitization.thumbnail_id, "pdfa": digitization.pdfa,
+        "queued_at": digitization.queued_at, "finished_at": digitization.finished_at,
+        "retry_at": digitization.next_attempt_at if waiting else None,
+    }
+
+
+def derived_file(stored: StoredFile, kind: str) -> StoredFile | None:
+    """The archive copy (`kind` "archive") or thumbnail ("thumbnail") of a digitized file, when it is done."""
+    digitization = (Digitization.objects.select_related("archive", "thumbnail")
+                    .filter(file=stored, state=DigitizationState.DONE).first())
+    if digitization is None:
+        return None
+    return digitization.archive if kind == "archive" else digitization.thumbnail

@@ -178,12 +178,34 @@ def store_generated(owner: User, content: bytes, name: str, content_type: str) -
     """Store a document the system made (a signed result, a rendered slip) for `owner`, like an upload of theirs
     but without the upload checks: the content is ours, its type is known."""
     sha256 = hashlib.sha256(content).hexdigest()
-    storage_name = content_address(sha256)
-    write_blob(storage_name, ContentFile(content, name=name), sha256)
+    write_blob(content_address(sha256), ContentFile(content, name=name), sha256)
+    return _generated_row(owner, sha256, len(content), name, content_type)
+
+
+def copy_for(owner: User, stored: StoredFile, name: str) -> StoredFile:
+    """A new row for `owner` naming the same stored bytes as `stored` (content-addressed: nothing is written)."""
+    return _generated_row(owner, stored.sha256, stored.size, name, stored.content_type)
+
+
+def _generated_row(owner: User, sha256: str, size: int, name: str, content_type: str) -> StoredFile:
     return StoredFile.objects.create(
-        sha256=sha256, size=len(content), content_type=content_type, original_name=sanitize_name(name),
-        storage_name=storage_name, uploaded_by=owner, created_at=clock.now(),
+        sha256=sha256, size=size, content_type=content_type, original_name=sanitize_name(name),
+        storage_name=content_address(sha256), uploaded_by=owner, created_at=clock.now(),
     )
+
+
+def store_path(owner: User, path: Path, name: str, content_type: str) -> StoredFile:
+    """`store_generated` for a document the system made on disk (an OCR archive copy), read in chunks: large scans
+    never sit in memory whole."""
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK_SIZE), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    sha256 = digest.hexdigest()
+    with path.open("rb") as handle:
+        write_blob(content_address(sha256), File(handle, name=name), sha256)
+    return _generated_row(owner, sha256, size, name, content_type)
 
 
 def open_file(stored: StoredFile) -> IO[bytes]:

@@ -16,7 +16,10 @@ from motcua.catalog.process import process_of_version
 from motcua.core import ratelimit
 from motcua.core.api_schemas import ERRORS, ErrorOut
 from motcua.core.errors import DomainError, FieldError, NotFound, ValidationFailed, active_language
-from motcua.documents.downloads import file_response
+from motcua.documents import queries as document_queries
+from motcua.documents.downloads import derived_or_404, file_response
+from motcua.documents.models import StoredFile
+from motcua.documents.schemas import DigitizationOut
 from motcua.identity.api import AUTH
 
 from . import actions, queries, services
@@ -53,11 +56,27 @@ class DossierFileOut(Schema):
     content_type: str
     size: int
     revision: int
+    digitization: DigitizationOut | None = Field(
+        None, description="OCR into a searchable PDF/A copy (`.../files/{id}/archive`, `.../thumbnail`); null for "
+                          "files never digitized.")
 
 
 class DossierComponentOut(Schema):
     code: str
     files: list[DossierFileOut]
+    digitized: bool = Field(False, description="Marked digitized by the one-stop officer (desk scanning).")
+
+
+class ScanIn(Schema):
+    code: str = Field(..., max_length=50, description="Component code.")
+    files: list[str] = Field(default_factory=list, max_length=200,
+                             description="Ids of the scanned pages uploaded with `POST /api/v1/files` (PDF, JPEG, "
+                                         "PNG or TIFF).")
+    digitized: bool = Field(True, description="Mark the component digitized.")
+
+
+class DigitizeIn(Schema):
+    components: list[ScanIn] = Field(..., max_length=100)
 
 
 class StepOut(Schema):
@@ -136,6 +155,8 @@ class DossierPage(Schema):
 class ListFilters(Schema):
     status: int | None = Field(None, ge=1, le=10)
     role_inbox: queries.InboxName | None = None
+    text: str = Field("", max_length=200, description="Words in the dossier's documents (OCR text), all of them, "
+                                                   "ignoring diacritics and case.")
     limit: int = Field(20, ge=1, le=100)
     cursor: str = Field("", max_length=20, description="The `next` value of the previous page.")
 
@@ -181,10 +202,16 @@ def detail(dossier: Dossier, user: Any) -> dict[str, Any]:
     process = process_of_version(dossier.version)
     step_names = {s.code: queries.step_name(s.name.model_dump(), lang) for s in process.steps}
     components: dict[str, list[dict[str, Any]]] = {}
-    for item in dossier.files.select_related("file").order_by("revision", "id"):
+    attached = list(dossier.files.select_related("file").order_by("revision", "id"))
+    digitizations = document_queries.digitizations_of(item.file_id for item in attached)
+    for item in attached:
         components.setdefault(item.component_code, []).append({
             "id": str(item.file.id), "name": item.file.original_name, "content_type": item.file.content_type,
-            "size": item.file.size, "revision": item.revision})
+            "size": item.file.size, "revision": item.revision,
+            "digitization": document_queries.digitization_info(digitizations.get(item.file_id))})
+    digitized = set(dossier.digitized_components.values_list("component_code", flat=True))
+    for code in digitized - set(components):
+        components[code] = []
     rating = getattr(dossier, "rating", None)  # the reverse one-to-one raises an AttributeError when absent
     return {
         **summary(dossier, lang),
@@ -193,7 +220,8 @@ def detail(dossier: Dossier, user: Any) -> dict[str, Any]:
         "step_due_at": dossier.step_due_at, "finished_at": dossier.finished_at, "returned_at": dossier.returned_at,
         "outcome": dossier.outcome, "supplement_requests": dossier.supplement_requests,
         "apologies": dossier.apologies, "form": dossier.form_data, "owner": dossier.owner,
-        "components": [{"code": code, "files": files} for code, files in components.items()],
+        "components": [{"code": code, "files": files, "digitized": code in digitized}
+                       for code, files in components.items()],
         "steps": [{"step": s.step, "name": step_names.get(s.step, s.step), "unit": s.unit.agency_code,
                    "started_at": s.started_at, "due_at": s.due_at, "finished_at": s.finished_at}
                   for s in dossier.steps.select_related("unit")],
@@ -243,6 +271,8 @@ def list_dossiers(request: HttpRequest, filters: Query[ListFilters]) -> dict[str
     rows = queries.inbox(user, filters.role_inbox) if filters.role_inbox else queries.visible_to(user)
     if filters.status:
         rows = rows.filter(status=filters.status)
+    if filters.text.strip():
+        rows = rows.filter(queries.text_match(filters.text))
     if filters.cursor:
         if not filters.cursor.isdigit():
             raise ValidationFailed(_("The request is not valid."), [
@@ -277,11 +307,48 @@ def act(request: HttpRequest, code: str, action: str, payload: dict[str, Any] = 
 @router.get("/dossiers/{code}/files/{file_id}", auth=AUTH, response={401: ErrorOut, 404: ErrorOut, **ERRORS},
             summary="Download a file of a dossier (whoever may see the dossier: its applicant, its officers)")
 def dossier_file(request: HttpRequest, code: str, file_id: UUID) -> Any:
+    return file_response(_attached_or_404(request, code, file_id))
+
+
+def _attached_or_404(request: HttpRequest, code: str, file_id: UUID) -> StoredFile:
     dossier = _visible_or_404(request, code)
     attached = dossier.files.select_related("file").filter(file_id=file_id).first()
     if attached is None:
         raise NotFound(_("The dossier has no such file."), [FieldError("file_id", "exists", _("Unknown file."))])
-    return file_response(attached.file)
+    return attached.file
+
+
+def _derived_operation(kind: str, summary: str) -> Any:
+    content = {"archive": "application/pdf", "thumbnail": "image/png"}[kind]
+    return router.get(f"/dossiers/{{code}}/files/{{file_id}}/{kind}", auth=AUTH,
+                      response={401: ErrorOut, 404: ErrorOut, **ERRORS}, summary=summary,
+                      openapi_extra={"responses": {200: {"description": f"The {kind} as an attachment.",
+                                                         "content": {content: {"schema": {
+                                                             "type": "string", "format": "binary"}}}}}})
+
+
+@_derived_operation("archive", "A file of a dossier: its searchable PDF/A copy, once digitized")
+def dossier_file_archive(request: HttpRequest, code: str, file_id: UUID) -> Any:
+    return file_response(derived_or_404(_attached_or_404(request, code, file_id), "archive"))
+
+
+@_derived_operation("thumbnail", "A file of a dossier: a PNG of its first page, once digitized")
+def dossier_file_thumbnail(request: HttpRequest, code: str, file_id: UUID) -> Any:
+    return file_response(derived_or_404(_attached_or_404(request, code, file_id), "thumbnail"))
+
+
+@router.post("/dossiers/{code}/digitize", auth=AUTH,
+             response={200: DossierOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, **ERRORS},
+             summary="Desk scanning: attach scanned pages per component and mark components digitized",
+             description="For one-stop officers of the receiving unit (403 for anyone else). Upload each scan with "
+                         "`POST /api/v1/files` first, then name the files per component; they are queued for OCR "
+                         "and the components marked digitized (`digitized`: true, the default). One history event "
+                         "(`digitize`) per call. 422 names the field: `components[i].code` (`exists`), "
+                         "`components[i].files[j]` (`exists`, `content_type`), `components[i].files` (`required`).")
+def digitize(request: HttpRequest, code: str, payload: DigitizeIn) -> Any:
+    dossier = _visible_or_404(request, code)
+    dossier = services.digitize(request.auth, dossier, [c.model_dump() for c in payload.components])
+    return detail(dossier, request.auth)
 
 
 @router.post("/dossiers/{code}/rating", auth=AUTH,

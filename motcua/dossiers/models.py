@@ -235,3 +235,24 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id}: {self.score}"
+
+
+class DigitizedComponent(models.Model):
+    """A component of a dossier marked digitized by the one-stop officer (thành phần hồ sơ đã số hóa): its paper
+    pages were scanned at the desk (their files are the dossier's files of that component) or it was electronic."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="digitized_components")
+    component_code = models.CharField(_("component"), max_length=50)
+    digitized_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("digitized by"),
+                                     on_delete=models.PROTECT, related_name="+")
+    digitized_at = models.DateTimeField(_("digitized at"))
+
+    class Meta:
+        verbose_name = _("digitized component")
+        verbose_name_plural = _("digitized components")
+        ordering = ["dossier", "component_code"]
+        constraints = [models.UniqueConstraint(fields=["dossier", "component_code"],
+                                               name="unique_digitized_component")]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}/{self.component_code}"

@@ -8,11 +8,12 @@ from django.db.models import Q, QuerySet
 
 from motcua.catalog.process import process_of_version
 from motcua.core import clock
+from motcua.documents import search
 from motcua.identity.models import User
 from motcua.organization.models import Delegation, RoleAssignment
 from motcua.organization.queries import calendar_for
 
-from .models import ACTIVE, PAUSED, Dossier, Event, Status
+from .models import ACTIVE, PAUSED, Dossier, DossierFile, Event, Status
 
 InboxName = Literal["new", "mine", "supplement", "near_due", "overdue"]
 INBOXES: tuple[str, ...] = get_args(InboxName)
@@ -33,6 +34,13 @@ def visible_to(user: User) -> QuerySet[Dossier]:
     if user.is_staff_member:
         return rows.filter(_staff_scope(user))
     return rows.filter(Q(applicant=user) | Q(submitted_by=user))
+
+
+def text_match(text: str, field: str = "text") -> Q:
+    """Dossiers with a file whose digitized text holds every word of `text`, ignoring diacritics and case
+    (documents/search.py); ValidationFailed naming `field` when `text` has no word (see `search.terms`)."""
+    files = DossierFile.objects.filter(file_id__in=search.file_ids_matching(text, field))
+    return Q(pk__in=files.values("dossier_id"))
 
 
 def get_visible(user: User, code: str) -> Dossier | None:

@@ -22,6 +22,7 @@ from motcua.catalog.models import ProcedureVersion
 from motcua.catalog.process import Process, Step, process_of_version
 from motcua.core import clock
 from motcua.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed, both_languages
+from motcua.documents import digitization
 from motcua.documents import queries as document_queries
 from motcua.identity.models import User
 from motcua.integrations import outbox
@@ -29,7 +30,7 @@ from motcua.organization.models import LEVEL_ORDER, Unit, UnitLevel
 from motcua.organization.queries import calendar_for, has_role
 
 from . import codes, rules
-from .models import FINISHED, Channel, Dossier, DossierFile, Event, Pause, Status, StepRecord
+from .models import FINISHED, Channel, DigitizedComponent, Dossier, DossierFile, Event, Pause, Status, StepRecord
 
 
 @dataclass
@@ -235,10 +236,13 @@ def _component_files(user: User, version: ProcedureVersion, given: list[dict[str
 
 
 def _attach(dossier: Dossier, files: list[tuple[str, Any]], now: datetime) -> None:
+    """Attach files to the dossier's current revision and queue the scans and images among them for digitization."""
     DossierFile.objects.bulk_create(
         DossierFile(dossier=dossier, component_code=code, revision=dossier.revision, file=stored, created_at=now)
         for code, stored in files
     )
+    for _code, stored in files:
+        digitization.enqueue(stored)
 
 
 # --- history and outbox -------------------------------------------------------------------------------------------
@@ -373,3 +377,74 @@ def rate(dossier: Dossier, user: User, *, score: int, comment: str = "", not_sat
                                                 "not_satisfied": rating.not_satisfied,
                                                 "unit": dossier.receiving_unit.agency_code})
     return rating
+
+
+# --- desk scanning --------------------------------------------------------------------------------------------------
+
+def _scans(user: User, dossier: Dossier, given: Any, errors: list[FieldError]) -> list[tuple[str, list[Any], bool]]:
+    """(component code, the officer's scanned files, mark digitized) per well-formed item of `given`."""
+    if not isinstance(given, list) or not given:
+        errors.append(FieldError("components", "required", _("List the components scanned or to mark digitized.")))
+        return []
+    codes = {c.code for c in dossier.version.components.all()}
+    ids = [str(f) for item in given if isinstance(item, dict) and isinstance(item.get("files"), list)
+           for f in item["files"]]
+    owned = document_queries.files_by_ids(user, ids)
+    already = set(dossier.files.values_list("component_code", flat=True))
+    items = []
+    for index, item in enumerate(given):
+        where = f"components[{index}]"
+        if not isinstance(item, dict) or item.get("code") not in codes:
+            errors.append(FieldError(f"{where}.code", "exists", _("The procedure has no such component.")))
+            continue
+        files, mark = item.get("files") or [], item.get("digitized", True)
+        if not isinstance(files, list) or not isinstance(mark, bool):
+            errors.append(FieldError(where, "type", _("Give `files` as a list of file ids and `digitized` as "
+                                                      "true or false.")))
+            continue
+        found = []
+        for f_index, file_id in enumerate(files):
+            stored = owned.get(str(file_id))
+            if stored is None:
+                errors.append(FieldError(f"{where}.files[{f_index}]", "exists",
+                                         _("No file of yours has this id: upload the scan first.")))
+            elif not digitization.digitizable(stored):
+                errors.append(FieldError(f"{where}.files[{f_index}]", "content_type",
+                                         _("A scan is a PDF or a JPEG, PNG or TIFF image.")))
+            else:
+                found.append(stored)
+        if not files and not mark:
+            errors.append(FieldError(f"{where}.files", "required", _("Give the scanned pages, or mark the component "
+                                                                     "digitized.")))
+        elif mark and not files and item["code"] not in already:
+            errors.append(FieldError(f"{where}.files", "required",
+                                     _("The component has no file yet: scan its pages first.")))
+        items.append((item["code"], found, mark))
+    return items
+
+
+@transaction.atomic
+def digitize(user: User, dossier: Dossier, components: Any) -> Dossier:
+    """Desk scanning: attach the pages a one-stop officer of the receiving unit scanned for components of the dossier
+    (queued for OCR) and mark components digitized; one history event. 403 for anyone else, 422 naming the field."""
+    locked = Dossier.objects.select_for_update().select_related(
+        "version", "procedure", "current_unit", "receiving_unit", "applicant").get(pk=dossier.pk)
+    if not user.is_staff_member or not has_role(user, "onestop", locked.receiving_unit):
+        raise PermissionDenied(_("Only a one-stop officer of the receiving unit digitizes its dossiers."), [
+            FieldError("role", "onestop_of_unit", _("Only a one-stop officer of the receiving unit."))])
+    errors: list[FieldError] = []
+    items = _scans(user, locked, components, errors)
+    if errors:
+        raise ValidationFailed(_("The digitization is not valid."), errors)
+    now = clock.now()
+    _attach(locked, [(code, stored) for code, files, _mark in items for stored in files], now)
+    for code, _files, mark in items:
+        if mark:
+            DigitizedComponent.objects.get_or_create(dossier=locked, component_code=code, defaults={
+                "digitized_by": user, "digitized_at": now})
+    locked.updated_at = now
+    locked.save(update_fields=["updated_at"])
+    record(locked, "digitize", Actor(user, "onestop"), locked.status, public=False, data={"scans": [
+        {"code": code, "files": [str(f.pk) for f in files], "digitized": mark} for code, files, mark in items]})
+    dossier.refresh_from_db()
+    return dossier

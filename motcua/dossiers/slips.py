@@ -56,6 +56,7 @@ EVENT_LABELS: dict[str, Promise] = {
     "apology": _("Apology with a new date"),
     "cancel_result": _("Result cancelled"),
     "replace_result": _("Result replaced by a new one"),
+    "digitize": _("Paper components scanned at the desk"),
 }
 
 ROLE_LABELS: dict[str, Promise] = {
@@ -112,6 +113,13 @@ def timeline(events: Any, lang: str) -> list[dict[str, Any]]:
             facts.append((str(_("Transaction")), data["transaction_id"]))
         if data.get("components"):
             facts.append((str(_("Components given")), ", ".join(data["components"])))
+        scans = data.get("scans") or []
+        if any(item.get("files") for item in scans):
+            facts.append((str(_("Pages scanned")), ", ".join(
+                f"{item['code']} ({len(item['files'])})" for item in scans if item.get("files"))))
+        if any(item.get("digitized") for item in scans):
+            facts.append((str(_("Components digitized")), ", ".join(
+                item["code"] for item in scans if item.get("digitized"))))
         if data.get("repeat"):
             facts.append((str(_("Repeated request")), str(_("Yes"))))
         rows.append({

@@ -41,6 +41,7 @@ from django.db import transaction
 from django.db.models import F, Min, QuerySet
 
 from motcua.core import clock
+from motcua.core.background import exponential_backoff
 
 from .models import DeliveryStatus, OutboxDelivery, OutboxEvent
 
@@ -165,10 +166,8 @@ def max_attempts() -> int:
 
 def backoff(attempts: int) -> timedelta:
     """How long to wait after the `attempts`-th failed attempt: base × 2^(attempts−1), capped."""
-    base = float(getattr(settings, "MOTCUA_OUTBOX_RETRY_BASE_SECONDS", 30))
-    cap = float(getattr(settings, "MOTCUA_OUTBOX_RETRY_MAX_SECONDS", 3600))
-    exponent = min(max(attempts - 1, 0), 30)
-    return timedelta(seconds=min(base * (2**exponent), cap))
+    return exponential_backoff(attempts, float(getattr(settings, "MOTCUA_OUTBOX_RETRY_BASE_SECONDS", 30)),
+                               float(getattr(settings, "MOTCUA_OUTBOX_RETRY_MAX_SECONDS", 3600)))
 
 
 def lease() -> timedelta:

@@ -10,12 +10,11 @@ killed half-way are taken up again even if no new event comes.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from django_tasks import task
-from django_tasks.backends.base import BaseTaskBackend
 
 from motcua.core import clock
+from motcua.core.background import schedule_run
 
 from . import outbox
 
@@ -39,34 +38,13 @@ def deliver_outbox() -> int:
     return attempted
 
 
-def _already_scheduled(backend: BaseTaskBackend, at: datetime) -> bool:
-    """A deferred run of `deliver_outbox` waits in the database backend's queue for `at` or earlier."""
-    try:
-        from django_tasks_db import DatabaseBackend
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:  # pragma: no cover - django-tasks-db is a dependency
-        return False
-    if not isinstance(backend, DatabaseBackend):
-        return False
-    return DBTaskResult.objects.filter(
-        backend_name=backend.alias, task_path=deliver_outbox.module_path, status="READY", run_after__lte=at,
-    ).exists()
-
-
 def schedule_lease_guard() -> bool:
     """Before claiming anything, make sure a run waits in the queue for when this run's leases would run out.
 
     A worker killed in the middle of a run (SIGKILL, OOM, a lost machine) never reaches `schedule_follow_up`, and its
     task row stays "running": without this, the deliveries it had leased would wait for the next event's task, forever
     if no event came. At most one such run is queued per lease period, and it finds nothing when all went well."""
-    backend = deliver_outbox.get_backend()
-    if not backend.supports_defer:
-        return False
-    at = clock.now() + outbox.lease()
-    if _already_scheduled(backend, at):
-        return False
-    deliver_outbox.using(run_after=at).enqueue()
-    return True
+    return schedule_run(deliver_outbox, clock.now() + outbox.lease())
 
 
 def schedule_follow_up() -> bool:
@@ -75,15 +53,10 @@ def schedule_follow_up() -> bool:
     Returns whether one was enqueued. Backends that cannot defer (the immediate backend) rely on the next event's
     task or on `manage.py deliver_outbox --loop` for retries.
     """
-    backend = deliver_outbox.get_backend()
-    if not backend.supports_defer:
-        return False
     at = outbox.next_attempt_at()
     if at is None:
         return False
-    at = max(at, clock.now())
-    if _already_scheduled(backend, at):
+    if not schedule_run(deliver_outbox, max(at, clock.now())):
         return False
-    deliver_outbox.using(run_after=at).enqueue()
     logger.debug("Outbox: next delivery run scheduled at %s", at)
     return True

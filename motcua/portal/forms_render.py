@@ -242,14 +242,20 @@ def dossier_components(dossier: Dossier, lang: str) -> list[dict[str, Any]]:
     """Every component of the dossier's version with the files given for it (all revisions) and their download
     links (served to whoever may see the dossier)."""
     files: dict[str, list[dict[str, Any]]] = {}
-    for item in dossier.files.select_related("file").order_by("revision", "id"):
+    attached = list(dossier.files.select_related("file").order_by("revision", "id"))
+    digitizations = document_queries.digitizations_of(item.file_id for item in attached)
+    for item in attached:
+        url = f"/api/v1/dossiers/{dossier.code}/files/{item.file.id}"
         files.setdefault(item.component_code, []).append({
             "id": str(item.file.id), "name": item.file.original_name, "size": item.file.size,
-            "content_type": item.file.content_type, "revision": item.revision,
-            "url": f"/api/v1/dossiers/{dossier.code}/files/{item.file.id}"})
+            "content_type": item.file.content_type, "revision": item.revision, "url": url,
+            "digitization": document_queries.digitization_info(digitizations.get(item.file_id))})
+    digitized = set(dossier.digitized_components.values_list("component_code", flat=True))
     rows = [{"code": c.code, "name": component_name(c, lang), "required": c.required,
-             "files": files.pop(c.code, [])} for c in dossier.version.components.all()]
-    rows += [{"code": code, "name": code, "required": False, "files": given} for code, given in files.items()]
+             "files": files.pop(c.code, []), "digitized": c.code in digitized}
+            for c in dossier.version.components.all()]
+    rows += [{"code": code, "name": code, "required": False, "files": given, "digitized": code in digitized}
+             for code, given in files.items()]
     return rows
 
 

@@ -28,6 +28,9 @@ from django.test import Client
 
 from motcua.api import api as ninja_api
 from motcua.demo.samples import MINIMAL_PDF
+from motcua.documents import ocr
+from motcua.documents.models import Digitization
+from motcua.documents.tests.conftest import make_scan
 from motcua.dossiers.tests.conftest import Api, api, first_registration  # noqa: F401 - api: the fixture
 from motcua.identity.services import issue_token, save_staff
 from motcua.integrations.models import Notification
@@ -51,6 +54,7 @@ class World:
 
     new_dossier: str          # status 1, waiting for the one-stop desk
     new_dossier_file: str     # a file attached to it
+    scan: str                 # a scanned page attached to it, digitized (OCR done: archive and thumbnail)
     lookup_key: str           # its tracking key
     settled_dossier: str      # returned to A (status 10), with a result
     result: str
@@ -93,6 +97,14 @@ PROBES: dict[str, Callable[[World], Probe]] = {
     "POST /api/v1/files": lambda w: Probe("/api/v1/files", "pdf", multipart=True),
     "GET /api/v1/files/{file_id}": lambda w: Probe(f"/api/v1/files/{w.new_dossier_file}"),
     "GET /api/v1/files/{file_id}/content": lambda w: Probe(f"/api/v1/files/{w.new_dossier_file}/content"),
+    "GET /api/v1/files/{file_id}/archive": lambda w: Probe(f"/api/v1/files/{w.scan}/archive"),
+    "GET /api/v1/files/{file_id}/thumbnail": lambda w: Probe(f"/api/v1/files/{w.scan}/thumbnail"),
+    "GET /api/v1/dossiers/{code}/files/{file_id}/archive": lambda w: Probe(
+        f"/api/v1/dossiers/{w.new_dossier}/files/{w.scan}/archive"),
+    "GET /api/v1/dossiers/{code}/files/{file_id}/thumbnail": lambda w: Probe(
+        f"/api/v1/dossiers/{w.new_dossier}/files/{w.scan}/thumbnail"),
+    "POST /api/v1/dossiers/{code}/digitize": lambda w: Probe(f"/api/v1/dossiers/{w.new_dossier}/digitize",
+                                                              {"components": [{"code": "to_khai"}]}),
     "POST /api/v1/dossiers": lambda w: Probe("/api/v1/dossiers", "submission"),
     "GET /api/v1/dossiers": lambda w: Probe("/api/v1/dossiers"),
     "GET /api/v1/dossiers/{code}": lambda w: Probe(f"/api/v1/dossiers/{w.new_dossier}"),
@@ -143,9 +155,14 @@ PROBES: dict[str, Callable[[World], Probe]] = {
 def world(api, frozen_clock) -> World:  # noqa: F811 - the imported fixture
     citizen, onestop, handler, leader = (api(u) for u in ("citizen.demo", "onestop.demo", "handler.demo",
                                                           "leader.demo"))
-    answer = citizen.post("/api/v1/dossiers", first_registration(citizen))
+    body = first_registration(citizen)
+    scan = citizen.upload("cccd.png", make_scan(["Căn cước công dân"]))
+    body["components"][2] = {"code": "cccd", "files": [scan]}
+    answer = citizen.post("/api/v1/dossiers", body)
     assert answer.status_code == 201, answer.content
     new = answer.json()
+    ocr.run_pending()
+    assert Digitization.objects.get(file_id=scan).state == "done"
     settled = citizen.post("/api/v1/dossiers", first_registration(citizen)).json()["code"]
     assert onestop.act(settled, "accept").status_code == 200
     frozen_clock.advance(timedelta(hours=2))
@@ -174,7 +191,7 @@ def world(api, frozen_clock) -> World:  # noqa: F811 - the imported fixture
     return World(
         upload=uploads[0]["Location"], doomed_upload=uploads[1]["Location"], petition=petition.code,
         answered_petition=answered.code,
-        new_dossier=new["code"], new_dossier_file=new["components"][0]["files"][0]["id"],
+        new_dossier=new["code"], new_dossier_file=new["components"][0]["files"][0]["id"], scan=scan,
         lookup_key=new["lookup_key"], settled_dossier=settled, result=approved.json()["results"][0],
         notification=notification.pk,
     )

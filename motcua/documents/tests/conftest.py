@@ -86,3 +86,20 @@ def user(db: None) -> User:
 @pytest.fixture
 def other_user(db: None) -> User:
     return User.objects.create_user(username="binh.tran", password="x-Unused-1", full_name="Trần Thị Bình")
+
+
+SCAN_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # fonts-dejavu-core
+
+
+def make_scan(lines: list[str], *, image_format: str = "PNG") -> bytes:
+    """A page as a scanner at 300 dpi gives it: black text (the lines, Vietnamese with diacritics) on white A5."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("L", (1748, 900), 255)  # 148 mm wide at 300 dpi
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(SCAN_FONT, 56)  # about 13 pt at 300 dpi
+    for index, line in enumerate(lines):
+        draw.text((140, 140 + index * 110), line, font=font, fill=0)
+    buffer = io.BytesIO()
+    page.save(buffer, format=image_format, dpi=(300, 300))
+    return buffer.getvalue()

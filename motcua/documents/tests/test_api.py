@@ -220,8 +220,14 @@ def test_openapi_declares_the_error_answers(client):
     upload = spec["paths"]["/api/v1/files"]["post"]
     assert {"201", "401", "403", "422"} <= set(upload["responses"])
     assert "max_size" in upload["description"] and "413" in upload["description"]
-    for path in ["/api/v1/files/{file_id}", "/api/v1/files/{file_id}/content"]:
+    for path in ["/api/v1/files/{file_id}", "/api/v1/files/{file_id}/content", "/api/v1/files/{file_id}/archive",
+                 "/api/v1/files/{file_id}/thumbnail", "/api/v1/dossiers/{code}/files/{file_id}/archive",
+                 "/api/v1/dossiers/{code}/files/{file_id}/thumbnail"]:
         assert {"200", "401", "404"} <= set(spec["paths"][path]["get"]["responses"])
+    digitize = spec["paths"]["/api/v1/dossiers/{code}/digitize"]["post"]
+    assert {"200", "401", "403", "404", "422"} <= set(digitize["responses"])
+    assert "text" in [p["name"] for p in spec["paths"]["/api/v1/dossiers"]["get"]["parameters"]]
+    assert "DigitizationOut" in spec["components"]["schemas"]
 
 
 @pytest.mark.django_db
