@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documents', '0002_digitization'),
+        ('documents', '0004_search'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
