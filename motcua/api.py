@@ -13,6 +13,7 @@ from motcua.catalog.api import router as catalog_router
 from motcua.core.api_schemas import problems_from_ninja
 from motcua.core.errors import DomainError, FieldError, ValidationFailed
 from motcua.documents.api import router as documents_router
+from motcua.documents.warehouse_api import router as warehouse_router
 from motcua.dossiers.api import router as dossiers_router
 from motcua.identity.api import BearerAuth
 from motcua.identity.api import router as identity_router
@@ -38,6 +39,7 @@ api.add_router("/", documents_router)
 api.add_router("/", dossiers_router)
 api.add_router("/", integrations_router)
 api.add_router("/", results_router)
+api.add_router("/", warehouse_router)
 
 
 @api.exception_handler(DomainError)

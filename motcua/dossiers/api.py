@@ -28,6 +28,10 @@ router = Router(tags=["dossiers"])
 class ComponentIn(Schema):
     code: str = Field(..., max_length=50)
     files: list[str] = Field(default_factory=list, max_length=50)
+    warehouse_documents: list[str] = Field(
+        default_factory=list, max_length=50,
+        description="Ids of still-valid documents of your warehouse to reuse instead of an upload "
+                    "(`GET /api/v1/warehouse/offers?procedure=CODE` lists them per component).")
 
 
 class OwnerIn(Schema):
@@ -53,6 +57,7 @@ class FileOut(Schema):
     content_type: str
     size: int
     revision: int
+    reused_from: str | None = Field(None, description="The warehouse document reused for it, if any.")
 
 
 class ComponentOut(Schema):
@@ -184,7 +189,8 @@ def detail(dossier: Dossier, user: Any) -> dict[str, Any]:
     for item in dossier.files.select_related("file").order_by("revision", "id"):
         components.setdefault(item.component_code, []).append({
             "id": str(item.file.id), "name": item.file.original_name, "content_type": item.file.content_type,
-            "size": item.file.size, "revision": item.revision})
+            "size": item.file.size, "revision": item.revision,
+            "reused_from": str(item.reused_from_id) if item.reused_from_id else None})
     rating = getattr(dossier, "rating", None)  # the reverse one-to-one raises an AttributeError when absent
     return {
         **summary(dossier, lang),
