@@ -11,8 +11,7 @@ import pytest
 from motcua.core.errors import Conflict
 from motcua.documents.models import AccessPurpose, DocumentAccess, WarehouseDocument
 from motcua.dossiers.models import DossierFile
-from motcua.dossiers.tests.conftest import api, first_registration  # noqa: F401 - the demo accounts over the API
-
+from motcua.dossiers.tests.conftest import first_registration
 
 CERTIFICATE = "giay_chung_nhan_dang_ky_nvqs"
 
