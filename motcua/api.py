@@ -19,6 +19,7 @@ from motcua.identity.api import BearerAuth
 from motcua.identity.api import router as identity_router
 from motcua.integrations.api import router as integrations_router
 from motcua.results.api import router as results_router
+from motcua.results.inspection_api import router as reports_router
 
 api = NinjaAPI(
     title="motcua API",
@@ -40,6 +41,7 @@ api.add_router("/", dossiers_router)
 api.add_router("/", integrations_router)
 api.add_router("/", results_router)
 api.add_router("/", warehouse_router)
+api.add_router("/", reports_router)
 
 
 @api.exception_handler(DomainError)
