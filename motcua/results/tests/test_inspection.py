@@ -10,7 +10,6 @@ import pytest
 from motcua.documents.digitization import enqueue
 from motcua.documents.models import Digitization, DigitizationState
 from motcua.dossiers.models import DossierFile
-from motcua.dossiers.tests.conftest import first_registration
 
 from .test_results import approve
 
