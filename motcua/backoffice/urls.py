@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import digitization_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -12,4 +12,8 @@ urlpatterns = [
     path("dossiers/<str:code>/slips/<str:kind>/", views.slip, name="slip"),
     path("desk/", views.desk, name="desk"),
     path("desk/<str:code>/", views.desk_submit, name="desk_submit"),
+    # Digitization: bulk batches of historical records, and the inspection report.
+    path("digitization/", digitization_views.digitization, name="digitization"),
+    path("digitization/<int:pk>/", digitization_views.digitization_batch, name="digitization_batch"),
+    path("reports/digitization/", digitization_views.digitization_report, name="digitization_report"),
 ]

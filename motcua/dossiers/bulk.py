@@ -16,6 +16,7 @@ import csv
 import hashlib
 import io
 import re
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
@@ -269,6 +271,26 @@ def do_row(batch: BulkBatch, source: Source, line: int, values: dict[str, str]) 
 
 
 # --- a batch ------------------------------------------------------------------------------------------------------
+
+def save_scans(upload: UploadedFile) -> Path:
+    """Keep an uploaded ZIP of scans under settings.MOTCUA_BULK_DIR until its batch is done; 422 naming the field
+    `scans` when it is not a ZIP file or is over settings.MOTCUA_BULK_MAX_BYTES."""
+    limit = int(getattr(settings, "MOTCUA_BULK_MAX_BYTES", 2 << 30))
+    if upload.size is not None and upload.size > limit:
+        raise ValidationFailed(_("The scans were not accepted."), [
+            FieldError("scans", "max_size", _("The ZIP file is larger than the limit."))])
+    folder = Path(settings.MOTCUA_BULK_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{uuid.uuid4().hex}.zip"
+    with target.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    if not zipfile.is_zipfile(target):
+        target.unlink()
+        raise ValidationFailed(_("The scans were not accepted."), [
+            FieldError("scans", "zip", _("Upload the scans as one ZIP file."))])
+    return target
+
 
 def start_batch(user: User, source: str | Path, manifest_name: str, manifest: str, unit: Unit | None = None
                 ) -> BulkBatch:

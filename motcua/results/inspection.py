@@ -20,7 +20,10 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from motcua.core import clock
+from motcua.core.errors import FieldError, PermissionDenied, ValidationFailed
 from motcua.documents.models import DigitizationState, StoredFile, WarehouseDocument
 from motcua.documents.queries import digitizable_filter, digitized_filter
 from motcua.dossiers.models import Dossier, DossierFile, Outcome
@@ -65,6 +68,28 @@ def report_units(user: User) -> QuerySet[Unit]:
 
 def may_read(user: User, unit: Unit) -> bool:
     return any(unit.path.startswith(top.path) for top in report_units(user))
+
+
+def resolve(user: Any, unit_code: str, start: date | None, end: date | None) -> tuple[Unit, date, date]:
+    """The unit and period asked for, checked: 422 naming the field, 403 outside the caller's units."""
+    tops = list(report_units(user))
+    if not tops:
+        raise PermissionDenied(_("Only leaders and inspection officers read this report."), [
+            FieldError("user", "role", _("You hold no leader or inspection role."))])
+    unit = tops[0] if not unit_code else Unit.objects.filter(agency_code=unit_code).first()
+    if unit is None:
+        raise ValidationFailed(_("The request is not valid."), [
+            FieldError("unit", "exists", _("No unit has this agency code."))])
+    if not may_read(user, unit):
+        raise PermissionDenied(_("This unit is outside the units whose report you may read."), [
+            FieldError("unit", "role", _("Outside your units."))])
+    today = clock.today()
+    end = end or today
+    start = start or date(end.year, 1, 1)
+    if start > end:
+        raise ValidationFailed(_("The request is not valid."), [
+            FieldError("from", "order", _("The start of the period must not be after its end."))])
+    return unit, start, end
 
 
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
