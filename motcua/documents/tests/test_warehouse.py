@@ -156,3 +156,16 @@ def test_an_accepted_dossier_files_its_typed_components_into_the_warehouse(api):
     # Offered to the next procedure that takes an identity card.
     offers = citizen.get("/api/v1/warehouse/offers", procedure="1.005062").json()
     assert [d["id"] for d in next(o for o in offers if o["component"] == "cccd")["documents"]] == [filed["id"]]
+
+
+def test_the_openapi_spec_documents_the_warehouse_and_the_report(client, db):
+    spec = client.get("/api/v1/openapi.json").json()
+    paths = spec["paths"]
+    for path in ("/api/v1/warehouse/documents", "/api/v1/warehouse/documents/{document_id}",
+                 "/api/v1/warehouse/documents/{document_id}/file", "/api/v1/warehouse/offers",
+                 "/api/v1/reports/digitization"):
+        assert {"200", "401"} <= set(paths[path]["get"]["responses"]), path
+    assert "404" in paths["/api/v1/warehouse/documents/{document_id}/file"]["get"]["responses"]
+    assert "403" in paths["/api/v1/reports/digitization"]["get"]["responses"]
+    assert {p["name"] for p in paths["/api/v1/reports/digitization"]["get"]["parameters"]} == {"unit", "from", "to"}
+    assert "warehouse_documents" in spec["components"]["schemas"]["ComponentIn"]["properties"]
