@@ -11,8 +11,8 @@ import pytest
 
 from motcua.catalog.models import DocumentType, Procedure
 from motcua.catalog.queries import export_catalog
-from motcua.catalog.services import CatalogInvalid, content_hash, import_catalog
 from motcua.catalog.schema import ProcedureIn
+from motcua.catalog.services import CatalogInvalid, content_hash, import_catalog
 
 pytestmark = pytest.mark.django_db
 
