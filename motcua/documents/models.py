@@ -91,7 +91,7 @@ class WarehouseSource(models.TextChoices):
 
 
 class WarehouseState(models.TextChoices):
-    VALID = "valid", pgettext_lazy("warehouse document state", "Valid")
+    VALID = "valid", pgettext_lazy("result state", "Valid")  # a document stands like a result
     CANCELLED = "cancelled", _("Cancelled")
     REPLACED = "replaced", _("Replaced by a newer document")
 
