@@ -6,11 +6,39 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import StoredFile
+from .models import DocumentAccess, StoredFile, WarehouseDocument
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only through the services: shown, never added, edited or deleted here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WarehouseDocument)
+class WarehouseDocumentAdmin(ReadOnlyAdmin):
+    list_display = ["title", "owner_id_number", "document_type", "source", "state", "valid_until", "created_at"]
+    list_filter = ["source", "state"]
+    search_fields = ["=id", "=owner_id_number", "number", "title", "owner__username"]
+    list_select_related = ["document_type"]
+
+
+@admin.register(DocumentAccess)
+class DocumentAccessAdmin(ReadOnlyAdmin):
+    list_display = ["document", "purpose", "user_name", "at", "dossier_code"]
+    list_filter = ["purpose"]
+    search_fields = ["=document__id", "user_name", "dossier_code"]
 
 
 @admin.register(StoredFile)
-class StoredFileAdmin(admin.ModelAdmin):
+class StoredFileAdmin(ReadOnlyAdmin):
     """Read only: files are stored through the upload service (checked, content-addressed), never edited here."""
 
     list_display = ["original_name", "content_type", "size", "uploaded_by", "created_at", "short_sha"]
@@ -25,12 +53,3 @@ class StoredFileAdmin(admin.ModelAdmin):
     @admin.display(description=_("SHA-256"), ordering="sha256")
     def short_sha(self, obj: StoredFile) -> str:
         return obj.sha256[:12]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
