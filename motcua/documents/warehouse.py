@@ -4,7 +4,8 @@ Documents land here from four sources: electronic results when they are issued (
 dossier when it is accepted (`file_dossier_components`), bulk digitization of historical records (`file_document`
 with source bulk) and, later, the national data store. A new dossier reuses a still-valid document instead of an
 upload (`reusable` checks, `record_access` logs it). Cancelled or replaced results leave their document in place,
-marked as no longer valid (`result_changed`). Every view, download and reuse is appended to the access log.
+marked as no longer valid (`result_changed`). Every view, download and reuse is appended to the access log. Filing and
+reuse are announced through the outbox (`warehouse.filed`, `warehouse.reused`).
 
 The callers (results, dossiers) pass their rows in; this module does not import them.
 """
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from motcua.catalog.models import DocumentType
 from motcua.core import clock
 from motcua.core.errors import FieldError
+from motcua.integrations import outbox
 
 from . import queries
 from .models import (
@@ -48,15 +50,23 @@ def account_for(id_number: str) -> User | None:
     return User.objects.filter(Q(national_id=id_number) | Q(tax_code=id_number)).first()
 
 
+@transaction.atomic
 def file_document(*, owner: User | None, owner_id_number: str, file: StoredFile, source: str, title: str,
                   document_type: DocumentType | None = None, number: str = "", issuer: str = "",
                   issued_on: date | None = None, valid_until: date | None = None, **links: Any) -> WarehouseDocument:
-    """Put a document in its owner's warehouse (an account, or an identity number without one yet)."""
-    return WarehouseDocument.objects.create(
+    """Put a document in its owner's warehouse (an account, or an identity number without one yet); the outbox
+    announces it (`warehouse.filed`) to whoever counts documents (the index, the national store sync)."""
+    document = WarehouseDocument.objects.create(
         owner=owner, owner_id_number=owner_id_number or (_id_number(owner) if owner else ""), file=file,
         source=source, title=title[:500], document_type=document_type, number=number[:100], issuer=issuer[:255],
         issued_on=issued_on, valid_until=valid_until, created_at=clock.now(), **links,
     )
+    outbox.emit("warehouse.filed", str(document.pk), {
+        "id": str(document.pk), "owner_id": document.owner_id, "source": source,
+        "document_type": document_type.code if document_type else None,
+        "dossier_code": document.dossier.code if document.dossier_id else None,
+        "valid_until": valid_until.isoformat() if valid_until else None})
+    return document
 
 
 def _id_number(user: User) -> str:
@@ -152,5 +162,10 @@ def record_access(document: WarehouseDocument, user: User | None, purpose: str, 
     if purpose not in AccessPurpose.values:
         raise ValueError(f"unknown access purpose {purpose!r}")
     name = user.display_name if user is not None else "Hệ thống / System"
-    return DocumentAccess.objects.create(document=document, user=user, user_name=name, at=clock.now(),
-                                         purpose=purpose, dossier_code=dossier_code)
+    access = DocumentAccess.objects.create(document=document, user=user, user_name=name, at=clock.now(),
+                                           purpose=purpose, dossier_code=dossier_code)
+    if purpose == AccessPurpose.REUSE:  # the index counts reuse (information provided once)
+        outbox.emit("warehouse.reused", str(document.pk), {
+            "id": str(document.pk), "dossier_code": dossier_code, "source": document.source,
+            "document_type": document.document_type.code if document.document_type_id else None})
+    return access

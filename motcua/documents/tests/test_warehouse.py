@@ -12,6 +12,7 @@ from motcua.core.errors import Conflict
 from motcua.documents.models import AccessPurpose, DocumentAccess, WarehouseDocument
 from motcua.dossiers.models import DossierFile
 from motcua.dossiers.tests.conftest import first_registration
+from motcua.integrations.models import OutboxEvent
 
 CERTIFICATE = "giay_chung_nhan_dang_ky_nvqs"
 
@@ -70,6 +71,9 @@ def test_a_warehouse_document_is_reused_in_a_new_dossier_without_an_upload(api, 
     detail = citizen.get(f"/api/v1/warehouse/documents/{certificate['id']}").json()
     assert [(a["purpose"], a["dossier"], a["by"]) for a in detail["accesses"]] == [
         ("view", "", "Nguyễn Văn An"), ("reuse", dossier["code"], "Nguyễn Văn An")]
+    # The outbox announces the filing of the result and its reuse (the index counts reuse).
+    topics = list(OutboxEvent.objects.filter(key=certificate["id"]).values_list("topic", flat=True))
+    assert sorted(topics) == ["warehouse.filed", "warehouse.reused"]
     # The officers open the reused file through the dossier like any other.
     onestop = api("onestop.demo")
     assert onestop.get(f"/api/v1/dossiers/{dossier['code']}/files/{row.file_id}").status_code == 200
