@@ -28,6 +28,7 @@ from django.test import Client
 
 from motcua.api import api as ninja_api
 from motcua.demo.samples import MINIMAL_PDF
+from motcua.documents.models import WarehouseDocument
 from motcua.dossiers.tests.conftest import Api, api, first_registration  # noqa: F401 - api: the fixture
 from motcua.identity.services import issue_token, save_staff
 from motcua.integrations.models import Notification
@@ -54,6 +55,7 @@ class World:
     settled_dossier: str      # returned to A (status 10), with a result
     result: str
     notification: int
+    warehouse_document: str   # A's result, in A's electronic data warehouse
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,13 @@ PROBES: dict[str, Callable[[World], Probe]] = {
                                                             {"reason": "Sửa lỗi chính tả"}),
     "GET /api/v1/verify/{code}": lambda w: Probe(f"/api/v1/verify/{w.result}"),
     "POST /api/v1/verify": lambda w: Probe("/api/v1/verify", {"code": w.result}, multipart=True),
+    "GET /api/v1/warehouse/documents": lambda w: Probe("/api/v1/warehouse/documents"),
+    "GET /api/v1/warehouse/documents/{document_id}": lambda w: Probe(
+        f"/api/v1/warehouse/documents/{w.warehouse_document}"),
+    "GET /api/v1/warehouse/documents/{document_id}/file": lambda w: Probe(
+        f"/api/v1/warehouse/documents/{w.warehouse_document}/file"),
+    "GET /api/v1/warehouse/offers": lambda w: Probe("/api/v1/warehouse/offers?procedure=1.001733"),
+    "GET /api/v1/reports/digitization": lambda w: Probe("/api/v1/reports/digitization"),
 }
 
 
@@ -134,6 +143,7 @@ def world(api, frozen_clock) -> World:  # noqa: F811 - the imported fixture
         new_dossier=new["code"], new_dossier_file=new["components"][0]["files"][0]["id"],
         lookup_key=new["lookup_key"], settled_dossier=settled, result=approved.json()["results"][0],
         notification=notification.pk,
+        warehouse_document=str(WarehouseDocument.objects.get(result__code=approved.json()["results"][0]).pk),
     )
 
 
