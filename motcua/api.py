@@ -14,6 +14,7 @@ from motcua.core.api_schemas import problems_from_ninja
 from motcua.core.errors import DomainError, FieldError, ValidationFailed
 from motcua.documents.api import router as documents_router
 from motcua.documents.tus_api import router as uploads_router
+from motcua.documents.warehouse_api import router as warehouse_router
 from motcua.dossiers.api import router as dossiers_router
 from motcua.dossiers.reports_api import router as reports_router
 from motcua.identity.api import BearerAuth
@@ -21,6 +22,7 @@ from motcua.identity.api import router as identity_router
 from motcua.integrations.api import router as integrations_router
 from motcua.petitions.api import router as petitions_router
 from motcua.results.api import router as results_router
+from motcua.results.inspection_api import router as digitization_report_router
 
 api = NinjaAPI(
     title="motcua API",
@@ -42,8 +44,10 @@ api.add_router("/", uploads_router)
 api.add_router("/", dossiers_router)
 api.add_router("/", integrations_router)
 api.add_router("/", results_router)
+api.add_router("/", warehouse_router)
 api.add_router("/", petitions_router)
 api.add_router("/", reports_router)
+api.add_router("/", digitization_report_router)
 
 
 @api.exception_handler(DomainError)

@@ -308,6 +308,9 @@ MOTCUA_MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 100_000_000)
 MOTCUA_CLAMD_SOCKET = env("CLAMD_SOCKET")
 # The file types accepted anywhere (a procedure's component may only narrow them).
 MOTCUA_UPLOAD_TYPES = env_list("UPLOAD_TYPES", "application/pdf,image/jpeg,image/png")
+# Bulk digitization: where the back office keeps uploaded ZIPs of scans until their batch is done, and their limit.
+MOTCUA_BULK_DIR = Path(env("BULK_DIR", str(DATA_DIR / "bulk")))
+MOTCUA_BULK_MAX_BYTES = env_int("BULK_MAX_BYTES", 2 * 1024 * 1024 * 1024)
 # Personal data on disk is not world-readable.
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import petition_views, report_views, views
+from . import digitization_views, petition_views, report_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -19,4 +19,8 @@ urlpatterns = [
     # Reports for leaders and index viewers: bottlenecks, dossiers at risk of being late.
     path("reports/bottlenecks/", report_views.bottlenecks, name="bottlenecks"),
     path("reports/at-risk/", report_views.at_risk, name="at_risk"),
+    # Digitization: bulk batches of historical records, and the inspection report.
+    path("digitization/", digitization_views.digitization, name="digitization"),
+    path("digitization/<int:pk>/", digitization_views.digitization_batch, name="digitization_batch"),
+    path("reports/digitization/", digitization_views.digitization_report, name="digitization_report"),
 ]

@@ -12,7 +12,17 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 
 from . import queries, services
-from .models import Announcement, AnnouncementItem, Component, Fee, Field, LegalBasis, Procedure, ProcedureVersion
+from .models import (
+    Announcement,
+    AnnouncementItem,
+    Component,
+    DocumentType,
+    Fee,
+    Field,
+    LegalBasis,
+    Procedure,
+    ProcedureVersion,
+)
 
 
 class ImportForm(forms.Form):
@@ -147,3 +157,9 @@ class AnnouncementAdmin(admin.ModelAdmin):
     list_display = ["decision_number", "decision_date", "effective_date", "published_at"]
     search_fields = ["decision_number", "title_vi"]
     inlines = [AnnouncementItemInline]
+
+
+@admin.register(DocumentType)
+class DocumentTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_vi", "name_en"]
+    search_fields = ["code", "name_vi", "name_en"]

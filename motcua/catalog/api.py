@@ -92,6 +92,8 @@ class ProcedureDetail(ProcedureSummary):
     requirements: str
     result_type: str
     paper_result_required: bool
+    result_document_type: str = SchemaField("", description="The warehouse document type the result produces "
+                                                            "(a code of `document_types`), or empty.")
     fees: list[FeeOut]
     legal_basis: list[LegalBasisOut]
     form_schema: dict[str, Any]
@@ -139,6 +141,7 @@ def detail(request: HttpRequest, procedure: Procedure, lang: str) -> dict[str, A
         "requirements": version.text("requirements", lang),
         "result_type": version.text("result_type", lang),
         "paper_result_required": version.paper_result_required,
+        "result_document_type": version.result_document_type,
         "fees": [{"kind": f.kind, "name": f.name_en if lang == "en" and f.name_en else f.name_vi,
                   "amount_vnd": f.amount_vnd, "payer": f.payer_en if lang == "en" and f.payer_en else f.payer_vi}
                  for f in version.fees.all()],

@@ -62,6 +62,26 @@ class Field(models.Model):
         return self.name_vi
 
 
+class DocumentType(models.Model):
+    """A kind of document the applicants' electronic data warehouse holds (loại giấy tờ): what a component accepts
+    and what a procedure's result produces, so a result of one procedure can be reused in another."""
+
+    code = models.CharField(_("code"), max_length=80, unique=True)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=255)
+    name_en = models.CharField(_("name (English)"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("document type")
+        verbose_name_plural = _("document types")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.name_vi}"
+
+    def name(self, language: str = "vi") -> str:
+        return self.name_en if language == "en" and self.name_en else self.name_vi
+
+
 class Procedure(models.Model):
     """A procedure's identity (its code) and lifecycle; what it says lives in its immutable versions."""
 
@@ -116,6 +136,8 @@ class ProcedureVersion(models.Model):
     result_type_vi = models.CharField(_("result (Vietnamese)"), max_length=500)
     result_type_en = models.CharField(_("result (English)"), max_length=500, blank=True)
     paper_result_required = models.BooleanField(_("paper result required"), default=False)
+    # The warehouse document type the result produces (a DocumentType code), so it can be reused; "" for none.
+    result_document_type = models.CharField(_("document type of the result"), max_length=80, blank=True)
     form_schema = models.JSONField(_("e-form (JSON Schema)"), default=dict)
     process = models.JSONField(
         _("process definition"), default=dict, blank=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.db.models import Count, Q, QuerySet
 
 from motcua.core.text import search_terms
 
-from .models import Announcement, Field, Procedure, ProcedureStatus, ProcedureVersion
+from .models import Announcement, DocumentType, Field, Procedure, ProcedureStatus, ProcedureVersion
 from .schema import FORMAT
 
 MAX_PAGE = 100
@@ -122,7 +123,8 @@ def version_record(version: ProcedureVersion, status: str) -> dict[str, Any]:
         "steps": _text(version, "steps"),
         "method": _text(version, "method"),
         "requirements": _text(version, "requirements"),
-        "result": {"type": _text(version, "result_type"), "paper_required": version.paper_result_required},
+        "result": {"type": _text(version, "result_type"), "paper_required": version.paper_result_required,
+                   **({"document_type": version.result_document_type} if version.result_document_type else {})},
         "fees": [
             {"kind": f.kind, "name": _text(f, "name"), "amount": f.amount_vnd, "payer": _text(f, "payer")}
             for f in version.fees.all()
@@ -171,8 +173,15 @@ def export_catalog() -> dict[str, Any]:
     ]
     return {
         "format": FORMAT,
+        "document_types": [{"code": t.code, "name": _text(t, "name")} for t in DocumentType.objects.order_by("code")],
         "fields": [{"code": f.code, "name": _text(f, "name"), "illustrative": f.illustrative}
                    for f in Field.objects.order_by("position", "code")],
         "procedures": procedures,
         "announcements": announcements,
     }
+
+
+def document_types(codes: Iterable[str]) -> dict[str, DocumentType]:
+    """The document types among `codes`, by code (unknown codes are left out)."""
+    wanted = {code for code in codes if code}
+    return {t.code: t for t in DocumentType.objects.filter(code__in=wanted)} if wanted else {}

@@ -80,6 +80,25 @@ class LegalBasisIn(Strict):
         return self
 
 
+DOCUMENT_TYPE_CODE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,79}$")
+
+
+def _document_type_code(value: str) -> str:
+    if not DOCUMENT_TYPE_CODE.match(value):
+        raise ValueError("document type code must be lower-case letters, digits, _ or -, at most 80")
+    return value
+
+
+class DocumentTypeIn(Strict):
+    code: str
+    name: Text
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        return _document_type_code(value)
+
+
 class ComponentIn(Strict):
     code: str
     name: Text
@@ -97,6 +116,11 @@ class ComponentIn(Strict):
             raise ValueError("component code must be lower-case letters, digits, _ or -, at most 50")
         return value
 
+    @field_validator("document_types")
+    @classmethod
+    def _document_types(cls, value: list[str]) -> list[str]:
+        return [_document_type_code(code) for code in value]
+
     @field_validator("template")
     @classmethod
     def _template(cls, value: str) -> str:
@@ -108,6 +132,12 @@ class ComponentIn(Strict):
 class ResultIn(Strict):
     type: Text
     paper_required: bool = False
+    document_type: str = ""
+
+    @field_validator("document_type")
+    @classmethod
+    def _document_type(cls, value: str) -> str:
+        return _document_type_code(value) if value else value
 
 
 class ProcedureIn(Strict):
@@ -177,6 +207,7 @@ class AnnouncementIn(Strict):
 class CatalogIn(Strict):
     format: Literal["motcua.catalog/1"]
     note: str = ""
+    document_types: list[DocumentTypeIn] = []
     fields: list[FieldIn]
     procedures: list[ProcedureIn]
     announcements: list[AnnouncementIn] = []

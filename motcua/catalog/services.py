@@ -22,6 +22,7 @@ from .models import (
     Announcement,
     AnnouncementItem,
     Component,
+    DocumentType,
     Fee,
     Field,
     LegalBasis,
@@ -30,11 +31,13 @@ from .models import (
     ProcedureVersion,
     VersionStatus,
 )
-from .schema import AnnouncementIn, CatalogIn, FieldIn, ProcedureIn
+from .schema import AnnouncementIn, CatalogIn, DocumentTypeIn, FieldIn, ProcedureIn
 
 
 @dataclass
 class ImportReport:
+    document_types_created: int = 0
+    document_types_updated: int = 0
     fields_created: int = 0
     fields_updated: int = 0
     procedures_created: list[str] = field(default_factory=list)
@@ -45,7 +48,8 @@ class ImportReport:
 
     @property
     def changed(self) -> bool:
-        return bool(self.fields_created or self.fields_updated or self.procedures_created or self.procedures_amended
+        return bool(self.document_types_created or self.document_types_updated
+                    or self.fields_created or self.fields_updated or self.procedures_created or self.procedures_amended
                     or self.procedures_abolished or self.announcements_created)
 
     def summary(self) -> str:
@@ -53,7 +57,8 @@ class ImportReport:
             f"fields: {self.fields_created} created, {self.fields_updated} updated; "
             f"procedures: {len(self.procedures_created)} created, {len(self.procedures_amended)} amended, "
             f"{len(self.procedures_abolished)} abolished, {self.procedures_unchanged} unchanged; "
-            f"announcements: {self.announcements_created} created"
+            f"announcements: {self.announcements_created} created; "
+            f"document types: {self.document_types_created} created, {self.document_types_updated} updated"
         )
 
 
@@ -101,6 +106,7 @@ def validate_catalog(raw: Any) -> CatalogIn:
         errors.append(FieldError("format", "literal_error", _('The format must be "motcua.catalog/1".')))
     unknown = sorted(set(raw) - set(CatalogIn.model_fields))
     errors += [FieldError(name, "extra_forbidden", _("Unknown key.")) for name in unknown]
+    document_types = _validate_records(raw, "document_types", DocumentTypeIn, "code", errors)
     fields = _validate_records(raw, "fields", FieldIn, "code", errors)
     procedures = _validate_records(raw, "procedures", ProcedureIn, "code", errors)
     announcements = _validate_records(raw, "announcements", AnnouncementIn, "decision_number", errors)
@@ -110,16 +116,27 @@ def validate_catalog(raw: Any) -> CatalogIn:
 
     for code in sorted(duplicates([f.code for _i, f in fields])):
         errors.append(FieldError(f"fields ({code})", "unique", _("The field code appears more than once.")))
+    for code in sorted(duplicates([t.code for _i, t in document_types])):
+        errors.append(FieldError(f"document_types ({code})", "unique",
+                                 _("The document type code appears more than once.")))
     for code in sorted(duplicates([p.code for _i, p in procedures])):
         errors.append(FieldError(f"procedures ({code})", "unique", _("The procedure code appears more than once.")))
     # Codes of records that failed their own checks count as known: their problems are reported already.
     known_fields = _raw_codes(raw, "fields") | set(Field.objects.values_list("code", flat=True))
+    known_types = _raw_codes(raw, "document_types") | set(DocumentType.objects.values_list("code", flat=True))
+    unknown_type = _("No document type has this code: declare it in document_types.")
     templates_dir = Path(settings.CATALOG_FILES_DIR)
     for index, procedure in procedures:
         where = f"procedures[{index}] ({procedure.code})"
         if procedure.field not in known_fields:
             errors.append(FieldError(f"{where}.field", "unknown_field", _("No field has this code.")))
+        if procedure.result.document_type and procedure.result.document_type not in known_types:
+            errors.append(FieldError(f"{where}.result.document_type", "unknown_document_type", unknown_type))
         for c_index, component in enumerate(procedure.components):
+            for t_index, code in enumerate(component.document_types):
+                if code not in known_types:
+                    errors.append(FieldError(f"{where}.components[{c_index}].document_types[{t_index}]",
+                                             "unknown_document_type", unknown_type))
             if component.template and not (templates_dir / component.template).is_file():
                 errors.append(FieldError(f"{where}.components[{c_index}].template", "file_missing",
                                          _("The template file is not in the catalog files folder.")))
@@ -133,7 +150,8 @@ def validate_catalog(raw: Any) -> CatalogIn:
                 ))
     if errors:
         raise CatalogInvalid(_("The catalog was not imported: fix every problem listed and import again."), errors)
-    return CatalogIn(format="motcua.catalog/1", note=str(raw.get("note", "")), fields=[f for _i, f in fields],
+    return CatalogIn(format="motcua.catalog/1", note=str(raw.get("note", "")),
+                     document_types=[t for _i, t in document_types], fields=[f for _i, f in fields],
                      procedures=[p for _i, p in procedures], announcements=[a for _i, a in announcements])
 
 
@@ -146,6 +164,8 @@ def _raw_codes(raw: dict[str, Any], key: str) -> set[str]:
 def content_hash(procedure: ProcedureIn) -> str:
     """A digest of what a version says (everything but its lifecycle status): equal digests, same text."""
     content = procedure.model_dump(mode="json", exclude={"status"})
+    if not content["result"]["document_type"]:
+        del content["result"]["document_type"]  # the digest of a text from before document types stays the same
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -158,6 +178,8 @@ def import_catalog(raw: Any) -> ImportReport:
     """
     catalog = validate_catalog(raw)
     report = ImportReport()
+    for item in catalog.document_types:
+        _import_document_type(item, report)
     fields = {}
     for position, item in enumerate(catalog.fields):
         values = {"name_vi": item.name.vi, "name_en": item.name.en, "illustrative": item.illustrative,
@@ -176,6 +198,17 @@ def import_catalog(raw: Any) -> ImportReport:
     for item in catalog.announcements:
         report.announcements_created += _import_announcement(item)
     return report
+
+
+def _import_document_type(item: DocumentTypeIn, report: ImportReport) -> None:
+    values = {"name_vi": item.name.vi, "name_en": item.name.en}
+    existing = DocumentType.objects.filter(code=item.code).first()
+    if existing is None:
+        DocumentType.objects.create(code=item.code, **values)
+        report.document_types_created += 1
+    elif any(getattr(existing, key) != value for key, value in values.items()):
+        DocumentType.objects.filter(pk=existing.pk).update(**values)
+        report.document_types_updated += 1
 
 
 def _import_procedure(item: ProcedureIn, field_row: Field, report: ImportReport) -> None:
@@ -218,7 +251,8 @@ def create_version(procedure: Procedure, item: ProcedureIn, digest: str | None =
         agency_vi=item.agency.vi, agency_en=item.agency.en, steps_vi=item.steps.vi, steps_en=item.steps.en,
         method_vi=item.method.vi, method_en=item.method.en, requirements_vi=item.requirements.vi,
         requirements_en=item.requirements.en, result_type_vi=item.result.type.vi, result_type_en=item.result.type.en,
-        paper_result_required=item.result.paper_required, form_schema=item.form_schema,
+        paper_result_required=item.result.paper_required, result_document_type=item.result.document_type,
+        form_schema=item.form_schema,
         process=item.process.model_dump(mode="json", exclude_defaults=True) if item.process else {},
         content_hash=digest or content_hash(item), created_at=clock.now(),
     )

@@ -7,11 +7,11 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from . import ocr
-from .models import Digitization, StoredFile
+from .models import Digitization, DocumentAccess, StoredFile, WarehouseDocument
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Nothing added, changed or deleted through the admin: the services write these rows."""
+    """Rows written only through the services: shown, never added, edited or deleted here."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -21,6 +21,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(WarehouseDocument)
+class WarehouseDocumentAdmin(ReadOnlyAdmin):
+    list_display = ["title", "owner_id_number", "document_type", "source", "state", "valid_until", "created_at"]
+    list_filter = ["source", "state"]
+    search_fields = ["=id", "=owner_id_number", "number", "title", "owner__username"]
+    list_select_related = ["document_type"]
+
+
+@admin.register(DocumentAccess)
+class DocumentAccessAdmin(ReadOnlyAdmin):
+    list_display = ["document", "purpose", "user_name", "at", "dossier_code"]
+    list_filter = ["purpose"]
+    search_fields = ["=document__id", "user_name", "dossier_code"]
 
 
 @admin.register(StoredFile)

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from motcua.core import clock
+from motcua.core.errors import Conflict
 
 
 def content_address(sha256: str) -> str:
@@ -109,3 +112,104 @@ class Digitization(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_id}: {self.state}"
+
+
+# --- the electronic data warehouse --------------------------------------------------------------------------------
+
+class WarehouseSource(models.TextChoices):
+    DOSSIER_COMPONENT = "dossier_component", _("Dossier component")
+    RESULT = "result", _("Electronic result")
+    BULK = "bulk", _("Bulk digitization")
+    NATIONAL_STORE = "national_store", _("National data store")
+
+
+class WarehouseState(models.TextChoices):
+    VALID = "valid", pgettext_lazy("result state", "Valid")  # a document stands like a result
+    CANCELLED = "cancelled", _("Cancelled")
+    REPLACED = "replaced", _("Replaced by a newer document")
+
+
+class WarehouseDocument(models.Model):
+    """A document in an applicant's electronic data warehouse (kho quản lý dữ liệu điện tử): a digitized paper, a
+    dossier component or an electronic result, with its validity, reusable in later dossiers.
+
+    `owner` is the applicant's account; a document filed for someone without an account yet keeps their identity
+    number in `owner_id_number` (and no owner), so it is still theirs to claim."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="warehouse_documents")
+    owner_id_number = models.CharField(_("owner identity number"), max_length=20, blank=True, db_index=True)
+    document_type = models.ForeignKey("catalog.DocumentType", verbose_name=_("document type"), null=True,
+                                      blank=True, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("title"), max_length=500)
+    number = models.CharField(_("number"), max_length=100, blank=True)
+    issuer = models.CharField(_("issued by"), max_length=255, blank=True)
+    issued_on = models.DateField(_("issue date"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True,
+                                   help_text=_("Empty: valid without a time limit."))
+    state = models.CharField(_("state"), max_length=12, choices=WarehouseState.choices,
+                             default=WarehouseState.VALID)
+    source = models.CharField(_("source"), max_length=20, choices=WarehouseSource.choices)
+    file = models.ForeignKey(StoredFile, verbose_name=_("file"), on_delete=models.PROTECT, related_name="+")
+    dossier = models.ForeignKey("dossiers.Dossier", verbose_name=_("source dossier"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    component_code = models.CharField(_("component"), max_length=50, blank=True)
+    result = models.OneToOneField("results.Result", verbose_name=_("source result"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="warehouse_document")
+    # The code of a paper result digitized in bulk (`<dossier>-KQ<n>`), when the document is one.
+    result_code = models.CharField(_("result code"), max_length=60, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("filed at"), default=clock.now)
+    changed_at = models.DateTimeField(_("cancelled or replaced at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("warehouse document")
+        verbose_name_plural = _("warehouse documents")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "document_type", "state"], name="warehouse_owner_type")]
+        constraints = [
+            models.UniqueConstraint(fields=["dossier", "component_code", "file"], name="unique_warehouse_component",
+                                    condition=models.Q(source="dossier_component")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.owner_id_number or self.owner_id})"
+
+    def is_valid_on(self, day: date) -> bool:
+        """Still usable on `day`: neither cancelled nor replaced, and not past its validity."""
+        return self.state == WarehouseState.VALID and (self.valid_until is None or self.valid_until >= day)
+
+
+class AccessPurpose(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    DOWNLOAD = "download", _("Downloaded")
+    REUSE = "reuse", _("Reused in a dossier")
+
+
+class DocumentAccess(models.Model):
+    """One access to a warehouse document: who, when, why. Append-only: never edited, never deleted."""
+
+    document = models.ForeignKey(WarehouseDocument, verbose_name=_("document"), on_delete=models.PROTECT,
+                                 related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    user_name = models.CharField(_("by"), max_length=255, blank=True)
+    at = models.DateTimeField(_("at"), default=clock.now)
+    purpose = models.CharField(_("purpose"), max_length=10, choices=AccessPurpose.choices)
+    dossier_code = models.CharField(_("dossier"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("warehouse access")
+        verbose_name_plural = _("warehouse access log")
+        ordering = ["document", "-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} {self.purpose} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise Conflict(_("The access log is append-only."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise Conflict(_("The access log is append-only."))

@@ -1,4 +1,4 @@
-"""Reads of stored files that the API, pages and other apps use."""
+"""Reads of stored files and of the applicants' electronic data warehouse that the API, pages and other apps use."""
 
 from __future__ import annotations
 
@@ -6,7 +6,21 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .models import Digitization, DigitizationState, ResumableUpload, StoredFile
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from motcua.core import clock
+
+from .digitization import DIGITIZABLE_TYPES
+from .models import (
+    Digitization,
+    DigitizationState,
+    DocumentAccess,
+    ResumableUpload,
+    StoredFile,
+    WarehouseDocument,
+    WarehouseSource,
+    WarehouseState,
+)
 
 if TYPE_CHECKING:
     from motcua.identity.models import User
@@ -94,3 +108,70 @@ def derived_file(stored: StoredFile, kind: str) -> StoredFile | None:
     if digitization is None:
         return None
     return digitization.archive if kind == "archive" else digitization.thumbnail
+
+
+# --- digitized: one definition ------------------------------------------------------------------------------------
+
+def digitized_filter(path: str = "") -> Q:
+    """The files (reached through `path`, e.g. "file__" from a row pointing at a StoredFile) that count as digitized:
+    their digitization is done, or they are born electronic (the signed PDF of an electronic result). Every report
+    and page uses this one definition."""
+    born_electronic = Exists(WarehouseDocument.objects.filter(file=OuterRef(f"{path}pk" if path else "pk"),
+                                                              source=WarehouseSource.RESULT))
+    return Q(**{f"{path}digitization__state": DigitizationState.DONE}) | Q(born_electronic)
+
+
+def digitizable_filter(path: str = "") -> Q:
+    """The files OCR can read (others are stored, never digitized, and do not count for or against a dossier)."""
+    return Q(**{f"{path}content_type__in": sorted(DIGITIZABLE_TYPES)})
+
+
+def is_digitized(stored: StoredFile) -> bool:
+    return StoredFile.objects.filter(pk=stored.pk).filter(digitized_filter()).exists()
+
+
+# --- the warehouse ------------------------------------------------------------------------------------------------
+
+def still_valid(documents: QuerySet[WarehouseDocument], day: Any = None) -> QuerySet[WarehouseDocument]:
+    """Documents usable on `day` (default: today): neither cancelled nor replaced, and not past their validity."""
+    day = day or clock.today()
+    return documents.filter(state=WarehouseState.VALID).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+
+
+def warehouse_of(user: User) -> QuerySet[WarehouseDocument]:
+    """The documents `user` owns (nobody else's: an applicant sees only their own warehouse), newest first, with a
+    `digitized` annotation."""
+    if user is None or not user.is_authenticated:
+        return WarehouseDocument.objects.none()
+    return (WarehouseDocument.objects.filter(owner=user)
+            .select_related("document_type", "file", "dossier", "result")
+            .annotate(digitized=Exists(StoredFile.objects.filter(pk=OuterRef("file_id")).filter(digitized_filter())))
+            .order_by("-created_at", "-pk"))
+
+
+def warehouse_document(user: User, document_id: Any) -> WarehouseDocument | None:
+    """`user`'s document with this id, else None (also for someone else's id: "not yours" looks like "unknown")."""
+    key = _as_uuid(document_id)
+    return warehouse_of(user).filter(pk=key).first() if key is not None else None
+
+
+def accesses(document: WarehouseDocument, limit: int = 50) -> list[DocumentAccess]:
+    return list(document.accesses.order_by("-at", "-id")[:limit])
+
+
+def accesses_of(user: User, limit: int = 100) -> list[DocumentAccess]:
+    """The latest accesses to `user`'s documents, newest first."""
+    return list(DocumentAccess.objects.filter(document__owner=user).select_related("document")
+                .order_by("-at", "-id")[:limit])
+
+
+def offers(user: User, components: Iterable[Any]) -> dict[str, list[WarehouseDocument]]:
+    """For each component (catalog rows with `code` and `accepted_document_types`) that accepts a document type,
+    `user`'s still-valid documents of those types: {component code: [documents]}."""
+    wanted = {c.code: list(c.accepted_document_types or []) for c in components if c.accepted_document_types}
+    types = {t for codes in wanted.values() for t in codes}
+    if not types:
+        return {}
+    rows = list(still_valid(warehouse_of(user)).filter(document_type__code__in=types))
+    return {code: [d for d in rows if d.document_type and d.document_type.code in codes]
+            for code, codes in wanted.items()}

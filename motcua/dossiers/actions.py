@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.core import clock
 from motcua.core.errors import Conflict, FieldError, ValidationFailed
+from motcua.documents import warehouse
 from motcua.identity.models import User
 from motcua.organization.models import Unit
 from motcua.organization.queries import can_approve, has_role
@@ -105,6 +106,8 @@ def _accept(dossier: Dossier, actor: Actor, payload: dict[str, Any], now: dateti
     dossier.due_at = calendar.due_at(now, version.time_limit_value, version.time_limit_unit)
     dossier.status = Status.ACCEPTED
     _enter_step(dossier, _next_step(dossier, "accept", payload), now)
+    # The components of a document type go into the applicant's warehouse, to be reused next time.
+    warehouse.file_dossier_components(dossier, now)
     return _text(payload, "note"), {"due_at": dossier.due_at.isoformat(), "slip": "receipt"}
 
 
@@ -142,15 +145,15 @@ def _supplement(dossier: Dossier, actor: Actor, payload: dict[str, Any], now: da
     if "form" in payload:
         data["previous_form"] = dossier.form_data
         dossier.form_data = payload["form"]
-    _attach(dossier, files, now)
+    _attach(dossier, files, now, uploader)
     waited = _resume(dossier, now)
-    data.update({"revision": dossier.revision, "components": sorted({c for c, _f in files}),
+    data.update({"revision": dossier.revision, "components": sorted({c for c, _f, _d in files}),
                  "waited_seconds": int(waited.total_seconds())})
     return _text(payload, "note"), data
 
 
 def _component_files_partial(user: User, dossier: Dossier, given: list[dict[str, Any]],
-                             errors: list[FieldError]) -> list[tuple[str, Any]]:
+                             errors: list[FieldError]) -> list[tuple[str, Any, Any]]:
     """Files for the components a supplement replaces (required ones were checked at submission)."""
     found: list[FieldError] = []
     pairs = _component_files(user, dossier.version, given, found)

@@ -31,6 +31,10 @@ router = Router(tags=["dossiers"])
 class ComponentIn(Schema):
     code: str = Field(..., max_length=50)
     files: list[str] = Field(default_factory=list, max_length=50)
+    warehouse_documents: list[str] = Field(
+        default_factory=list, max_length=50,
+        description="Ids of still-valid documents of your warehouse to reuse instead of an upload "
+                    "(`GET /api/v1/warehouse/offers?procedure=CODE` lists them per component).")
 
 
 class OwnerIn(Schema):
@@ -59,6 +63,7 @@ class DossierFileOut(Schema):
     digitization: DigitizationOut | None = Field(
         None, description="OCR into a searchable PDF/A copy (`.../files/{id}/archive`, `.../thumbnail`); null for "
                           "files never digitized.")
+    reused_from: str | None = Field(None, description="The warehouse document reused for it, if any.")
 
 
 class DossierComponentOut(Schema):
@@ -208,7 +213,8 @@ def detail(dossier: Dossier, user: Any) -> dict[str, Any]:
         components.setdefault(item.component_code, []).append({
             "id": str(item.file.id), "name": item.file.original_name, "content_type": item.file.content_type,
             "size": item.file.size, "revision": item.revision,
-            "digitization": document_queries.digitization_info(digitizations.get(item.file_id))})
+            "digitization": document_queries.digitization_info(digitizations.get(item.file_id)),
+            "reused_from": str(item.reused_from_id) if item.reused_from_id else None})
     digitized = set(dossier.digitized_components.values_list("component_code", flat=True))
     for code in digitized - set(components):
         components[code] = []

@@ -136,6 +136,12 @@ class DossierFile(models.Model):
     component_code = models.CharField(_("component"), max_length=50)
     revision = models.PositiveIntegerField(_("revision"), default=1)
     file = models.ForeignKey("documents.StoredFile", on_delete=models.PROTECT, related_name="+")
+    # The warehouse document given instead of an upload (reuse: the applicant provides it once).
+    reused_from = models.ForeignKey("documents.WarehouseDocument", verbose_name=_("reused from the warehouse"),
+                                    null=True, blank=True, on_delete=models.PROTECT, related_name="reuses")
+    # Scanned from paper later (bulk digitization of historical records), not given with the dossier.
+    bulk_row = models.ForeignKey("dossiers.BulkRow", verbose_name=_("digitized by"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
 
     class Meta:
@@ -256,3 +262,68 @@ class DigitizedComponent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id}/{self.component_code}"
+
+
+# --- bulk digitization of historical records ----------------------------------------------------------------------
+
+class BulkBatch(models.Model):
+    """One run of bulk digitization (số hóa hàng loạt): a folder or ZIP of scans and its CSV manifest. The manifest
+    is kept here, so an interrupted batch resumes from its rows not yet done."""
+
+    source = models.CharField(_("scans (folder or ZIP)"), max_length=1000)
+    manifest_name = models.CharField(_("manifest"), max_length=255)
+    manifest_sha256 = models.CharField(max_length=64, db_index=True)
+    manifest = models.TextField(_("manifest (CSV)"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("started by"), on_delete=models.PROTECT,
+                                   related_name="+")
+    unit = models.ForeignKey("organization.Unit", verbose_name=_("unit"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    rows_rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
+    created_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    problem = models.TextField(_("problem"), blank=True, help_text=_("Why the whole batch could not run."))
+
+    class Meta:
+        verbose_name = _("bulk digitization batch")
+        verbose_name_plural = _("bulk digitization batches")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.manifest_name} ({self.rows_done}/{self.rows_total})"
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+
+class BulkRowStatus(models.TextChoices):
+    IMPORTED = "imported", _("Imported")
+    REJECTED = "rejected", _("Rejected")
+
+
+class BulkRow(models.Model):
+    """The outcome of one manifest row (its line in the CSV file): imported with its links, or rejected with the
+    rules it broke. One per (batch, line): a resumed batch never does a row twice."""
+
+    batch = models.ForeignKey(BulkBatch, on_delete=models.CASCADE, related_name="rows")
+    line = models.PositiveIntegerField(_("line"))
+    status = models.CharField(_("status"), max_length=10, choices=BulkRowStatus.choices)
+    file_name = models.CharField(_("file"), max_length=500, blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    file = models.ForeignKey("documents.StoredFile", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    dossier = models.ForeignKey(Dossier, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    warehouse_document = models.ForeignKey("documents.WarehouseDocument", null=True, blank=True,
+                                           on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("bulk digitization row")
+        verbose_name_plural = _("bulk digitization rows")
+        ordering = ["batch", "line"]
+        constraints = [models.UniqueConstraint(fields=["batch", "line"], name="unique_bulk_row")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}:{self.line} {self.status}"

@@ -22,8 +22,9 @@ from motcua.catalog.models import ProcedureVersion
 from motcua.catalog.process import Process, Step, process_of_version
 from motcua.core import clock
 from motcua.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed, both_languages
-from motcua.documents import digitization
+from motcua.documents import digitization, warehouse
 from motcua.documents import queries as document_queries
+from motcua.documents.models import AccessPurpose
 from motcua.identity.models import User
 from motcua.integrations import outbox
 from motcua.organization.models import LEVEL_ORDER, Unit, UnitLevel
@@ -128,7 +129,7 @@ def _submit(user: User, data: Submission, request_hash: str) -> Dossier:
         updated_at=now, idempotency_key=data.idempotency_key or None, request_hash=request_hash,
         current_step=first.code, current_role=first.role,
     )
-    _attach(dossier, files, now)
+    _attach(dossier, files, now, user)
     # Reception has no deadline of its own: the clock starts at acceptance.
     StepRecord.objects.create(dossier=dossier, step=first.code, unit=unit, started_at=now)
     role = "onestop" if data.channel == Channel.IN_PERSON and user.is_staff_member else "applicant"
@@ -202,22 +203,32 @@ def _serving_unit(home: Unit | None, levels: set[str]) -> Unit | None:
 
 
 def _component_files(user: User, version: ProcedureVersion, given: list[dict[str, Any]],
-                     errors: list[FieldError]) -> list[tuple[str, Any]]:
-    """(component code, stored file) pairs, checking ownership, accepted types and required components."""
+                     errors: list[FieldError]) -> list[tuple[str, Any, Any]]:
+    """(component code, stored file, warehouse document reused or None) triples, checking ownership, accepted types
+    and required components. A component is given files (`files`, ids of the user's uploads) and/or documents of the
+    user's warehouse (`warehouse_documents`, still valid, of a type the component accepts)."""
     specs = {c.code: c for c in version.components.all()}
-    wellformed: list[tuple[int, str, list[Any]]] = []
+    wellformed: list[tuple[int, str, list[Any], list[Any]]] = []
     for index, item in enumerate(given):
         if not isinstance(item, dict) or item.get("code") not in specs:
             errors.append(FieldError(f"components[{index}].code", "exists", _("The procedure has no such component.")))
             continue
-        files = item.get("files") or []
-        if not isinstance(files, list):
-            errors.append(FieldError(f"components[{index}].files", "type", _("Give a list of file ids.")))
-            continue
-        wellformed.append((index, item["code"], files))
-    owned = document_queries.files_by_ids(user, [str(f) for _i, _code, files in wellformed for f in files])
-    pairs = []
-    for index, code, files in wellformed:
+        lists = []
+        for key in ("files", "warehouse_documents"):
+            value = item.get(key) or []
+            if not isinstance(value, list):
+                errors.append(FieldError(f"components[{index}].{key}", "type", _("Give a list of ids.")))
+                value = []
+            lists.append(value)
+        wellformed.append((index, item["code"], *lists))
+    owned = document_queries.files_by_ids(user, [str(f) for _i, _code, files, _docs in wellformed for f in files])
+    reused_given = [(f"components[{index}].warehouse_documents[{d_index}]", code, doc_id)
+                    for index, code, _files, docs in wellformed for d_index, doc_id in enumerate(docs)]
+    reused = warehouse.reusable(user, [doc_id for _w, _c, doc_id in reused_given],
+                                {code: list(spec.accepted_document_types) for code, spec in specs.items()},
+                                reused_given, errors) if reused_given else {}
+    triples: list[tuple[str, Any, Any]] = []
+    for index, code, files, docs in wellformed:
         accepted = specs[code].accepted_content_types
         for f_index, file_id in enumerate(files):
             stored = owned.get(str(file_id))
@@ -227,22 +238,30 @@ def _component_files(user: User, version: ProcedureVersion, given: list[dict[str
             elif accepted and stored.content_type not in accepted:
                 errors.append(FieldError(where, "content_type", _("This component does not accept this type of file.")))
             else:
-                pairs.append((code, stored))
-    given_codes = {code for code, _file in pairs}
+                triples.append((code, stored, None))
+        for doc_id in docs:
+            document = reused.get(str(doc_id))
+            if document is not None:
+                triples.append((code, document.file, document))
+    given_codes = {code for code, _file, _doc in triples}
     for spec in specs.values():
         if spec.required and spec.code not in given_codes:
             errors.append(FieldError(f"components.{spec.code}", "required", _("This component is required.")))
-    return pairs
+    return triples
 
 
-def _attach(dossier: Dossier, files: list[tuple[str, Any]], now: datetime) -> None:
-    """Attach files to the dossier's current revision and queue the scans and images among them for digitization."""
+def _attach(dossier: Dossier, files: list[tuple[str, Any, Any]], now: datetime, user: User | None) -> None:
+    """Attach (component code, stored file, reused warehouse document or None) to the dossier's current revision:
+    the scans and images among them are queued for digitization, each reuse is logged as reused by `user`."""
     DossierFile.objects.bulk_create(
-        DossierFile(dossier=dossier, component_code=code, revision=dossier.revision, file=stored, created_at=now)
-        for code, stored in files
+        DossierFile(dossier=dossier, component_code=code, revision=dossier.revision, file=stored,
+                    reused_from=reused, created_at=now)
+        for code, stored, reused in files
     )
-    for _code, stored in files:
+    for _code, stored, _reused in files:
         digitization.enqueue(stored)
+    for reused in {doc.pk: doc for _code, _stored, doc in files if doc is not None}.values():
+        warehouse.record_access(reused, user, AccessPurpose.REUSE, dossier.code)
 
 
 # --- history and outbox -------------------------------------------------------------------------------------------
@@ -427,7 +446,7 @@ def _scans(user: User, dossier: Dossier, given: Any, errors: list[FieldError]) -
 def digitize(user: User, dossier: Dossier, components: Any) -> Dossier:
     """Desk scanning: attach the pages a one-stop officer of the receiving unit scanned for components of the dossier
     (queued for OCR) and mark components digitized; one history event. 403 for anyone else, 422 naming the field."""
-    locked = Dossier.objects.select_for_update().select_related(
+    locked = Dossier.objects.select_for_update(of=("self",)).select_related(
         "version", "procedure", "current_unit", "receiving_unit", "applicant").get(pk=dossier.pk)
     if not user.is_staff_member or not has_role(user, "onestop", locked.receiving_unit):
         raise PermissionDenied(_("Only a one-stop officer of the receiving unit digitizes its dossiers."), [
@@ -437,7 +456,7 @@ def digitize(user: User, dossier: Dossier, components: Any) -> Dossier:
     if errors:
         raise ValidationFailed(_("The digitization is not valid."), errors)
     now = clock.now()
-    _attach(locked, [(code, stored) for code, files, _mark in items for stored in files], now)
+    _attach(locked, [(code, stored, None) for code, files, _mark in items for stored in files], now, user)
     for code, _files, mark in items:
         if mark:
             DigitizedComponent.objects.get_or_create(dossier=locked, component_code=code, defaults={

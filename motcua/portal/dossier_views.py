@@ -55,7 +55,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, _("This procedure is not offered online: submit it in person or by post."))
         return redirect("portal:procedure", code=code)
     lang = active_language()
-    wizard = fr.Wizard(procedure=procedure, version=version, desk=False, lang=lang)
+    wizard = fr.Wizard(procedure=procedure, version=version, desk=False, lang=lang, user=request.user)
     if request.method == "POST":
         fr.run_wizard(request, wizard)
         if wizard.dossier is not None:

@@ -31,6 +31,7 @@ from motcua.dossiers.models import ACTIVE, PAUSED, Channel, Dossier
 FORM_PREFIX = "form."
 COMPONENT_PREFIX = "comp."
 KEEP_PREFIX = "keep."
+REUSE_PREFIX = "reuse."
 OWNER_KEYS = ("name", "id_number", "address", "phone", "email")
 
 # Short names of the file types components accept, for the hint next to a file input.
@@ -312,12 +313,16 @@ class ComponentField:
     kept: list[Any] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     highlight: bool = False
+    # Still-valid documents of the applicant's warehouse this component accepts, and those ticked for reuse.
+    offers: list[Any] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
 
 
 def component_fields(version: ProcedureVersion, errors: dict[str, list[str]], lang: str,
                      kept: dict[str, list[Any]] | None = None, *, enforce_required: bool = True,
-                     highlight: set[str] | None = None) -> list[ComponentField]:
-    kept = kept or {}
+                     highlight: set[str] | None = None, offers: dict[str, list[Any]] | None = None,
+                     reused: dict[str, list[str]] | None = None) -> list[ComponentField]:
+    kept, offers, reused = kept or {}, offers or {}, reused or {}
     out = []
     for component in version.components.all():
         types = list(component.accepted_content_types or [])
@@ -328,7 +333,8 @@ def component_fields(version: ProcedureVersion, errors: dict[str, list[str]], la
             required=component.required and enforce_required, accept=",".join(types),
             types=", ".join(dict.fromkeys(TYPE_NAMES.get(t, t) for t in types)), template=component.template,
             kept=kept.get(component.code, []), errors=errors.get(f"components.{component.code}", []),
-            highlight=component.code in (highlight or set()),
+            highlight=component.code in (highlight or set()), offers=offers.get(component.code, []),
+            reused=reused.get(component.code, []),
         ))
     return out
 
@@ -341,9 +347,11 @@ def component_name(component: Component, lang: str) -> str:
 class Uploads:
     """The files a wizard POST gave per component: stored now, or kept from an earlier attempt."""
 
-    components: list[dict[str, Any]]  # [{"code", "files": [ids]}], the order services' errors index into
+    components: list[dict[str, Any]]  # [{"code", "files": [ids], "warehouse_documents": [ids]}], the order
+    # services' errors index into
     kept: dict[str, list[Any]]  # code -> StoredFile, to show and to send again on a re-rendered page
     errors: list[FieldError]
+    reused: dict[str, list[str]] = field(default_factory=dict)  # code -> ids of warehouse documents ticked
 
     @property
     def codes(self) -> list[str]:
@@ -351,8 +359,9 @@ class Uploads:
 
 
 def store_uploads(request: HttpRequest, version: ProcedureVersion) -> Uploads:
-    """Store every file posted for a component (`comp.<code>`, several allowed) as the requesting user's, and take
-    back the ids of files stored on an earlier attempt (`keep.<code>`, only files the user owns).
+    """Store every file posted for a component (`comp.<code>`, several allowed) as the requesting user's, take
+    back the ids of files stored on an earlier attempt (`keep.<code>`, only files the user owns), and the warehouse
+    documents ticked for reuse (`reuse.<code>`, checked by the service).
 
     A file that fails the upload checks is reported under `components.<code>`. Files stored before another error
     stop the submission stay in the user's storage unattached: harmless, and offered again on the re-rendered page.
@@ -360,6 +369,7 @@ def store_uploads(request: HttpRequest, version: ProcedureVersion) -> Uploads:
     user = request.user
     components: list[dict[str, Any]] = []
     kept: dict[str, list[Any]] = {}
+    reused: dict[str, list[str]] = {}
     errors: list[FieldError] = []
     for component in version.components.all():
         files = []
@@ -376,10 +386,17 @@ def store_uploads(request: HttpRequest, version: ProcedureVersion) -> Uploads:
                 for message in messages:
                     errors.append(FieldError(f"components.{component.code}", "upload",
                                              f"{upload.name}: {message}"))
+        ticked = [str(v)[:40] for v in request.POST.getlist(REUSE_PREFIX + component.code)[:50] if v]
         if files:
             kept[component.code] = files
-            components.append({"code": component.code, "files": [str(f.id) for f in files]})
-    return Uploads(components=components, kept=kept, errors=errors)
+        if ticked:
+            reused[component.code] = ticked
+        if files or ticked:
+            entry: dict[str, Any] = {"code": component.code, "files": [str(f.id) for f in files]}
+            if ticked:
+                entry["warehouse_documents"] = ticked
+            components.append(entry)
+    return Uploads(components=components, kept=kept, errors=errors, reused=reused)
 
 
 def _own_file(user: Any, file_id: str) -> Any:
@@ -442,11 +459,15 @@ class Wizard:
     status: int = 200
     dossier: Any = None
     created: bool = False
+    user: Any = None  # the applicant submitting online: their warehouse is offered per component
 
     def context(self, unit_choices: list[tuple[str, str]], *, unit_free_text: bool = False) -> dict[str, Any]:
         fields = eform_fields(self.version.form_schema, self.form, self.errors, self.lang)
+        offers = document_queries.offers(self.user, self.version.components.all()) \
+            if self.user is not None and not self.desk else {}
         components = component_fields(self.version, self.errors, self.lang,
-                                      self.uploads.kept if self.uploads else None)
+                                      self.uploads.kept if self.uploads else None, offers=offers,
+                                      reused=self.uploads.reused if self.uploads else None)
         labels = {f"form.{f.name}": f.label for f in fields}
         labels.update({f"components.{c.code}": c.name for c in components})
         owners = owner_inputs(self.owner, self.errors, required=self.desk)

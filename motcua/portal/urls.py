@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dossier_views, views
+from . import dossier_views, views, warehouse_views
 
 app_name = "portal"
 urlpatterns = [
@@ -13,4 +13,7 @@ urlpatterns = [
     path("my/dossiers/<str:code>/", dossier_views.dossier, name="dossier"),
     path("my/dossiers/<str:code>/slips/<str:kind>/", dossier_views.slip, name="slip"),
     path("track/", dossier_views.track, name="track"),
+    # The applicant's electronic data warehouse.
+    path("my/documents/", warehouse_views.my_documents, name="my_documents"),
+    path("my/documents/<uuid:document_id>/file", warehouse_views.document_file, name="document_file"),
 ]

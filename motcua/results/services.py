@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from motcua.audit import services as audit
 from motcua.core import clock
 from motcua.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from motcua.documents import warehouse
 from motcua.documents.services import store_generated
 from motcua.dossiers import rules
 from motcua.dossiers.models import Dossier
@@ -102,6 +103,7 @@ def _issue(dossier: Dossier, signer_user: User | None, valid_until: date | None,
         valid_until=valid_until, file=stored, seal=sealed.token, content_sha256=sealed.content_sha256,
         content_length=sealed.content_length, signers=signers, replaces=replaces,
     )
+    warehouse.file_result(result)
     outbox.emit("result.issued", code, _event_payload(result))
     return result
 
@@ -157,6 +159,7 @@ def _close(result: Result, user: User, state: str, reason: str, now: datetime) -
     result.state = state
     result.changed_at, result.changed_by_name, result.change_reason = now, user.display_name, reason
     result.save(update_fields=["state", "changed_at", "changed_by_name", "change_reason"])
+    warehouse.result_changed(result, state, now)
     audit.record(f"result_{state}", actor=user, object_type="result", object_id=result.code, data={"reason": reason})
 
 

@@ -29,7 +29,7 @@ from django.test import Client
 from motcua.api import api as ninja_api
 from motcua.demo.samples import MINIMAL_PDF
 from motcua.documents import ocr
-from motcua.documents.models import Digitization
+from motcua.documents.models import Digitization, WarehouseDocument
 from motcua.documents.tests.conftest import make_scan
 from motcua.dossiers.tests.conftest import Api, api, first_registration  # noqa: F401 - api: the fixture
 from motcua.identity.services import issue_token, save_staff
@@ -63,6 +63,7 @@ class World:
     doomed_upload: str        # another one, for DELETE (it removes the partial file, which no rollback restores)
     petition: str             # A's petition about the new dossier, received by unit X
     answered_petition: str    # A's petition, answered and published
+    warehouse_document: str   # A's result, in A's electronic data warehouse
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,13 @@ PROBES: dict[str, Callable[[World], Probe]] = {
     "DELETE /api/v1/uploads/{upload_id}": lambda w: Probe(w.doomed_upload, headers=TUS),
     "GET /api/v1/reports/bottlenecks": lambda w: Probe("/api/v1/reports/bottlenecks?unit=000.05.12.H26"),
     "GET /api/v1/reports/at-risk": lambda w: Probe("/api/v1/reports/at-risk?unit=000.05.12.H26"),
+    "GET /api/v1/warehouse/documents": lambda w: Probe("/api/v1/warehouse/documents"),
+    "GET /api/v1/warehouse/documents/{document_id}": lambda w: Probe(
+        f"/api/v1/warehouse/documents/{w.warehouse_document}"),
+    "GET /api/v1/warehouse/documents/{document_id}/file": lambda w: Probe(
+        f"/api/v1/warehouse/documents/{w.warehouse_document}/file"),
+    "GET /api/v1/warehouse/offers": lambda w: Probe("/api/v1/warehouse/offers?procedure=1.001733"),
+    "GET /api/v1/reports/digitization": lambda w: Probe("/api/v1/reports/digitization"),
 }
 
 
@@ -194,6 +202,7 @@ def world(api, frozen_clock) -> World:  # noqa: F811 - the imported fixture
         new_dossier=new["code"], new_dossier_file=new["components"][0]["files"][0]["id"], scan=scan,
         lookup_key=new["lookup_key"], settled_dossier=settled, result=approved.json()["results"][0],
         notification=notification.pk,
+        warehouse_document=str(WarehouseDocument.objects.get(result__code=approved.json()["results"][0]).pk),
     )
 
 

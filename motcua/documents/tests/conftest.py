@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import segno
 
+from motcua.dossiers.tests.conftest import api  # noqa: F401 - demo accounts talking to the API, for these tests too
 from motcua.identity.models import User
 
 
