@@ -39,7 +39,7 @@ from motcua.organization.models import Unit
 
 from . import codes
 from .actions import SPECS
-from .models import Dossier, DossierSequence, Event, Outcome, Pause, Status, StepRecord
+from .models import Dossier, DossierSequence, Event, Outcome, Pause, Rating, Status, StepRecord
 from .services import SYSTEM
 
 TOPIC = "dossier.imported"
@@ -104,6 +104,24 @@ class ResultIn(_Strict):
     valid_until: date | None = None
 
 
+class MarksIn(_Strict):
+    """What the earlier system recorded about digitization and identity (the index, index-766 §2.5)."""
+
+    components_have_files: bool = False
+    reuses_digitized_data: bool = False
+    from_personal_warehouse: bool = False
+    result_file: bool = False
+    result_synced_to_catalog: bool = False
+    vneid_verified: bool = False
+
+
+class RatingIn(_Strict):
+    score: Annotated[StrictInt, Field(ge=1, le=5)]
+    not_satisfied: bool = False
+    comment: str = Field("", max_length=2000)
+    at: AwareDatetime
+
+
 class DossierIn(_Strict):
     code: str = Field(min_length=1, max_length=40)
     procedure: str = Field(min_length=1, max_length=30)
@@ -121,6 +139,8 @@ class DossierIn(_Strict):
     outcome: Literal["approved", "denied", "refused", "withdrawn", "stopped"] | None = None
     events: list[EventIn] = Field(min_length=1)
     results: list[ResultIn] = []
+    marks: MarksIn | None = None
+    rating: RatingIn | None = None
 
 
 # --- reports ------------------------------------------------------------------------------------------------------
@@ -435,6 +455,7 @@ class _Checker:
         _check_outcome(row, errors)
         _check_events(row, self.units, errors)
         _check_results(row, now, errors)
+        _check_rating(row, now, errors)
         if errors or unit is None or version is None or day is None:
             return None, errors
         last = row.events[-1]
@@ -495,6 +516,10 @@ class _Checker:
         Event.objects.bulk_create(events)
         Pause.objects.bulk_create(pauses)
         StepRecord.objects.bulk_create(steps)
+        Rating.objects.bulk_create([
+            Rating(dossier=dossier, score=plan.row.rating.score, comment=plan.row.rating.comment,
+                   not_satisfied=plan.row.rating.not_satisfied, created_at=plan.row.rating.at)
+            for plan, dossier in zip(plans, dossiers, strict=True) if plan.row.rating is not None])
         for plan, dossier in zip(plans, dossiers, strict=True):
             outbox.emit(TOPIC, dossier.code, {
                 "code": dossier.code, "status": dossier.status, "procedure_code": plan.procedure.code,
@@ -520,6 +545,8 @@ class _Checker:
             data["results"] = [{"code": r.code, "title": r.title, "issued_at": _iso(r.issued_at),
                                 "valid_until": r.valid_until.isoformat() if r.valid_until else None}
                                for r in plan.row.results]
+        if plan.row.marks is not None:
+            data["marks"] = plan.row.marks.model_dump()
         out.append(Event(
             dossier=dossier, seq=len(out) + 1, action="import", actor=None, actor_name=SYSTEM.name,
             actor_role=SYSTEM.role, unit=plan.current_unit, at=now, from_status=dossier.status,
@@ -658,6 +685,17 @@ def _check_results(row: DossierIn, now: datetime, errors: list[FieldError]) -> N
         if result.valid_until is not None and result.valid_until < timezone.localtime(result.issued_at).date():
             errors.append(FieldError(f"{where}.valid_until", "order",
                                      _("valid_until must not be before the day of issue.")))
+
+
+def _check_rating(row: DossierIn, now: datetime, errors: list[FieldError]) -> None:
+    if row.rating is None:
+        return
+    if row.finished_at is None:
+        errors.append(FieldError("rating", "status", _("Only a finished dossier is rated.")))
+    elif row.rating.at < row.finished_at:
+        errors.append(FieldError("rating.at", "order", _("A rating is given after the dossier is finished.")))
+    if row.rating.at > now:
+        errors.append(FieldError("rating.at", "future", _("This time is in the future.")))
 
 
 def _current_step(row: DossierIn, process: Process, errors: list[FieldError]) -> tuple[str, str]:
