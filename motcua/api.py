@@ -16,6 +16,7 @@ from motcua.documents.api import router as documents_router
 from motcua.dossiers.api import router as dossiers_router
 from motcua.identity.api import BearerAuth
 from motcua.identity.api import router as identity_router
+from motcua.index766.api import router as index_router
 from motcua.integrations.api import router as integrations_router
 from motcua.results.api import router as results_router
 
@@ -38,6 +39,7 @@ api.add_router("/", documents_router)
 api.add_router("/", dossiers_router)
 api.add_router("/", integrations_router)
 api.add_router("/", results_router)
+api.add_router("/", index_router)
 
 
 @api.exception_handler(DomainError)
