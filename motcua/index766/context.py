@@ -9,9 +9,9 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 
-from motcua.catalog.models import Procedure, ProcedureStatus
+from motcua.catalog.models import Component, Procedure, ProcedureStatus
 from motcua.organization.models import Unit
 
 from .models import Counter
@@ -71,8 +71,10 @@ class Context:
     @cached_property
     def competence(self) -> list[Procedure]:
         """Published procedures handled at a level of the scope's units (all of them for the ministry)."""
+        components = Component.objects.filter(version_id=OuterRef("current_version_id"))
         procedures = Procedure.objects.filter(status=ProcedureStatus.PUBLISHED, current_version__isnull=False
-                                              ).select_related("current_version").order_by("code")
+                                              ).select_related("current_version").annotate(
+            has_components=Exists(components)).order_by("code")
         if self.procedure is not None:
             procedures = procedures.filter(pk=self.procedure.pk)
         found = list(procedures)

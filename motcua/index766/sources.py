@@ -65,7 +65,8 @@ def _announced(ctx: Context) -> Figures:
 def complete_parts(procedure: Procedure) -> bool:
     version = procedure.current_version
     return (all(getattr(version, name).strip() for name in PARTS) and bool(version.subjects)
-            and version.components.exists() and bool(version.time_limit_unit))
+            and bool(getattr(procedure, "has_components", None) if hasattr(procedure, "has_components")
+                     else version.components.exists()) and bool(version.time_limit_unit))
 
 
 def _published_complete(ctx: Context) -> Figures:
