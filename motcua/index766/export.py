@@ -9,14 +9,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from motcua.dossiers.importing import ACTIONS, MarksIn, OwnerIn
+from motcua.dossiers.importing import ACTIONS, OwnerIn
 from motcua.dossiers.models import Dossier, DossierFile, Event, Rating
 from motcua.organization.models import Unit
 from motcua.results.models import Result
 
+from .facts import MARKS
+
 CHUNK = 1000
 OWNER_KEYS = tuple(OwnerIn.model_fields)
-MARK_KEYS = tuple(MarksIn.model_fields)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -105,7 +106,7 @@ def _row(dossier: Dossier, history: list[Event], rating: Rating | None, results:
     if found:
         row["results"] = [{k: v for k, v in r.items() if v is not None} for r in found]
     if marks:
-        row["marks"] = {k: bool(marks.get(k)) for k in MARK_KEYS}
+        row["marks"] = {k: bool(marks.get(k)) for k in MARKS}
     if rating is not None:
         row["rating"] = {"score": rating.score, "not_satisfied": rating.not_satisfied, "comment": rating.comment,
                          "at": _iso(rating.created_at)}

@@ -15,14 +15,14 @@ from django.utils.dateparse import parse_datetime
 
 from motcua.catalog.models import Fee, ProcedureVersion
 from motcua.core.worktime import WorkCalendar
+from motcua.dossiers.importing import MarksIn
 from motcua.dossiers.models import Dossier, DossierFile, Event, Rating
 from motcua.organization.models import Unit
 from motcua.organization.queries import calendar_for
 from motcua.results.models import Result
 
 # Marks a history import may carry (docs/dossier-import.md, `marks`); live dossiers derive them from their records.
-MARKS = ("components_have_files", "reuses_digitized_data", "from_personal_warehouse", "result_file",
-         "result_synced_to_catalog", "vneid_verified")
+MARKS = tuple(MarksIn.model_fields)
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,10 @@ from motcua.dossiers.importing import BatchReport, ImportReport, import_lines
 from motcua.organization.models import Unit
 from motcua.organization.queries import calendar_for
 
+from .facts import MARKS
 from .periods import VN
 
 PROFILES = Path(__file__).resolve().parent / "profiles"
-MARKS = ("components_have_files", "reuses_digitized_data", "from_personal_warehouse", "result_file",
-         "result_synced_to_catalog", "vneid_verified")
 
 
 def load_profile(name_or_path: str) -> dict[str, Any]:

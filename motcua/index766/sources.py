@@ -63,10 +63,10 @@ def _announced(ctx: Context) -> Figures:
 
 
 def complete_parts(procedure: Procedure) -> bool:
+    """1.3: the seven parts are there (`has_components` is annotated by Context.competence)."""
     version = procedure.current_version
     return (all(getattr(version, name).strip() for name in PARTS) and bool(version.subjects)
-            and bool(getattr(procedure, "has_components", None) if hasattr(procedure, "has_components")
-                     else version.components.exists()) and bool(version.time_limit_unit))
+            and procedure.has_components and bool(version.time_limit_unit))
 
 
 def _published_complete(ctx: Context) -> Figures:
