@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache, cached_property
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +20,7 @@ class Period:
     quarter: int | None = None
     month: int | None = None
 
-    @property
+    @cached_property
     def key(self) -> str:
         if self.month:
             return f"{self.year:04d}-{self.month:02d}"
@@ -43,19 +44,19 @@ class Period:
             return self.year, 3 * self.quarter
         return self.year, 12
 
-    @property
+    @cached_property
     def start(self) -> datetime:
         year, month = self.first_month
         return datetime(year, month, 1, tzinfo=VN)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         """The last instant of the period (end of its last day, 23:59:59.999999 Vietnam time)."""
         year, month = self.last_month
         following = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=VN)
         return following - timedelta(microseconds=1)
 
-    @property
+    @cached_property
     def tail_key(self) -> str:
         """Tail rows starting on or before this period's first month count in it."""
         year, month = self.first_month
@@ -85,9 +86,10 @@ def month_of(instant: datetime) -> tuple[int, int]:
     return local.year, local.month
 
 
-def periods_of_month(year: int, month: int) -> list[Period]:
-    """The month, its quarter and its year."""
-    return [Period(year, month=month), Period(year, quarter=(month - 1) // 3 + 1), Period(year)]
+@cache
+def periods_of_month(year: int, month: int) -> tuple[Period, ...]:
+    """The month, its quarter and its year (the same objects each time: their bounds are computed once)."""
+    return (Period(year, month=month), Period(year, quarter=(month - 1) // 3 + 1), Period(year))
 
 
 def next_month(year: int, month: int) -> tuple[int, int]:
