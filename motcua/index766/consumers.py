@@ -17,7 +17,7 @@ TOPICS = ["dossier.status_changed", "dossier.updated", "dossier.imported", "doss
           "result.cancelled"]
 
 
-@consumer("index766", topics=TOPICS)
+@consumer(services.CONSUMER, topics=TOPICS)
 def update_counters(event: OutboxEvent) -> None:
     payload = event.payload if isinstance(event.payload, dict) else {}
     code = payload.get("dossier_code") if event.topic.startswith("result.") else event.key

@@ -11,8 +11,11 @@ from collections import Counter as Tally
 from collections.abc import Callable, Iterable
 
 from django.db import connection, transaction
+from django.db.models import Max
 
 from motcua.dossiers.models import Dossier
+from motcua.integrations import outbox
+from motcua.integrations.models import OutboxEvent
 
 from .facts import Loader
 from .models import Counter, DossierContribution
@@ -22,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 Key = tuple[str, int, int, str, int]  # period, unit, procedure, key, due
 RECOMPUTE_BATCH = 2000
+CONSUMER = "index766"  # the outbox consumer's name (consumers.py)
 
 
 def _upsert(deltas: dict[Key, int]) -> None:
@@ -70,7 +74,10 @@ def apply_codes(codes: Iterable[str]) -> int:
 
 @transaction.atomic
 def recompute(batch: int = RECOMPUTE_BATCH, progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild every counter and contribution from the records, in one transaction; returns the dossiers read."""
+    """Rebuild every counter and contribution from the records, in one transaction; returns the dossiers read.
+
+    The consumer's pending deliveries of the events already written are settled: the rebuild includes them."""
+    last_event = OutboxEvent.objects.aggregate(last=Max("id"))["last"] or 0
     Counter.objects.all().delete()
     DossierContribution.objects.all().delete()
     loader = Loader()
@@ -96,5 +103,7 @@ def recompute(batch: int = RECOMPUTE_BATCH, progress: Callable[[int], None] | No
     Counter.objects.bulk_create(
         [Counter(period=p, unit_id=u, procedure_id=pr, key=k, due=d, count=c)
          for (p, u, pr, k, d), c in totals.items() if c], batch_size=5000)
-    logger.info("Index recomputed from %d dossiers (%d counters).", done, len(totals))
+    settled = outbox.settle(CONSUMER, last_event)
+    logger.info("Index recomputed from %d dossiers (%d counters); %d pending deliveries settled.", done,
+                len(totals), settled)
     return done

@@ -297,6 +297,14 @@ def retry(deliveries: Iterable[OutboxDelivery] | QuerySet[OutboxDelivery]) -> in
     return count
 
 
+def settle(consumer: str, up_to_event: int) -> int:
+    """Mark `consumer`'s pending deliveries of events up to id `up_to_event` delivered, for a consumer that has just
+    rebuilt its state from the records those events announce (e.g. `recompute_index`). Returns how many."""
+    return OutboxDelivery.objects.filter(consumer=consumer, status=DeliveryStatus.PENDING,
+                                         event_id__lte=up_to_event).update(
+        status=DeliveryStatus.DELIVERED, delivered_at=clock.now(), last_error="")
+
+
 # --- queries --------------------------------------------------------------------------------------------------------
 
 def pending_count(consumer: str | None = None) -> int:

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from motcua.index766 import queries
 from motcua.index766.periods import Period
 from motcua.index766.simulate import load_profile
+from motcua.integrations import outbox
 from motcua.organization.models import Unit
 
 
@@ -18,6 +19,7 @@ def test_simulated_year_reads_back_the_profile(demo):
     out = StringIO()
     call_command("simulate", "--profile", "mod-2024", "--scale", "0.01", "--seed", "7", stdout=out)
     assert "Imported 1162 dossiers" in out.getvalue()
+    assert outbox.pending_count("index766") == 0  # the recompute settled the import's deliveries to the index
     root = Unit.objects.get(parent__isnull=True)
     card = queries.scorecard(queries.context(root, Period(2024)))
     assert card["volume"]["submitted"] == round(profile["dossiers"] * 0.01) == 1162
