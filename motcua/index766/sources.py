@@ -37,8 +37,10 @@ def announcement_verdicts(ctx: Context) -> dict[int, bool]:
     the period."""
     competence = {p.pk for p in ctx.competence}
     start, end = ctx.period.start.date(), ctx.period.end.date()
-    items = AnnouncementItem.objects.filter(announcement__decision_date__range=(start, end),
-                                            procedure_id__in=competence).select_related("announcement")
+    items = list(AnnouncementItem.objects.filter(announcement__decision_date__range=(start, end),
+                                                 procedure_id__in=competence).select_related("announcement"))
+    if not items:
+        return {}
     calendar = calendar_for(ctx.unit if ctx.is_root else None)
     effective: dict[int, date | None] = {}
     version_ids = {item.version_id or 0 for item in items}
