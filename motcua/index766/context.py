@@ -42,8 +42,7 @@ class Context:
     def counter_rows(self, period: Period | None = None) -> Any:
         period = period or self.period
         rows = Counter.objects.filter(Q(period=period.key) | Q(period__startswith="T", period__lte=period.tail_key))
-        if not self.is_root:
-            rows = rows.filter(unit__path__startswith=self.unit.path)
+        rows = rows.filter(unit__path__startswith=self.unit.path)
         if self.procedure is not None:
             rows = rows.filter(procedure=self.procedure)
         return rows

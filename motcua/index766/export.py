@@ -30,7 +30,7 @@ def dossiers(start: datetime | None = None, end: datetime | None = None, unit: U
         rows = rows.filter(submitted_at__gte=start)
     if end is not None:
         rows = rows.filter(submitted_at__lte=end)
-    if unit is not None and unit.parent_id is not None:
+    if unit is not None:
         rows = rows.filter(receiving_unit__path__startswith=unit.path)
     return rows
 

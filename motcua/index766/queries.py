@@ -165,9 +165,7 @@ class Item:
 
 
 def _candidates(ctx: Context, indicator: Indicator) -> Iterator[list[int]]:
-    dossiers = Dossier.objects.all()
-    if not ctx.is_root:
-        dossiers = dossiers.filter(receiving_unit__path__startswith=ctx.unit.path)
+    dossiers = Dossier.objects.filter(receiving_unit__path__startswith=ctx.unit.path)
     if ctx.procedure is not None:
         dossiers = dossiers.filter(procedure=ctx.procedure)
     start, cutoff = ctx.period.start, ctx.cutoff
