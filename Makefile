@@ -6,6 +6,7 @@ PORT   ?= 8000
 # What results need at run time (WeasyPrint renders with Pango; Vietnamese needs the fonts).
 SYSTEM_RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-dejavu-core
 # ... and what the tests add: compilemessages, the browser, PostgreSQL, pdfsig and an NSS trust store, SoftHSM.
+# (The accessibility checks also need npm, which this kind of machine has, for axe-core: package.json.)
 SYSTEM_TEST_PACKAGES := $(SYSTEM_RUN_PACKAGES) gettext chromium postgresql poppler-utils libnss3-tools softhsm2 opensc
 
 .PHONY: run test lint messages bench
@@ -35,7 +36,8 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	sh scripts/system-packages.sh $(SYSTEM_TEST_PACKAGES)
-	$(PY) manage.py compilemessages --ignore=.venv -v0
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
+	npm ci --no-audit --no-fund --silent
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -47,4 +49,4 @@ messages: $(VENV)/.installed-test
 	cd motcua && ../$(PY) ../manage.py makemessages -l vi -l en --no-obsolete --ignore=demo/files/*
 
 bench: $(VENV)/.installed-test
-	@for script in bench/*.py; do case "$$script" in */common.py) ;; *) $(PY) "$$script" ;; esac; done
+	$(PY) bench/all.py

@@ -14,6 +14,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 
 from motcua.core.clock import FrozenClock, use_clock
 
@@ -49,8 +50,13 @@ def pki_root(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None, dj
     return path
 
 
+def _uses_database(request: pytest.FixtureRequest) -> bool:
+    return bool({"db", "transactional_db", "live_server"} & set(request.fixturenames)
+                or request.node.get_closest_marker("django_db"))
+
+
 @pytest.fixture(autouse=True)
-def _test_settings(settings: Any, pki_root: Path) -> None:
+def _test_settings(settings: Any, request: pytest.FixtureRequest) -> None:
     # PBKDF2 at production strength costs ~0.3 s a hash; the tests check behaviour, not the hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Pages render {% static %} without a collectstatic manifest.
@@ -58,9 +64,12 @@ def _test_settings(settings: Any, pki_root: Path) -> None:
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     # Rate-limit windows follow the frozen clock: counts must not carry over from one test to the next.
     cache.clear()
-    # Approvals sign their results with the session's TEST PKI.
-    for name, value in pki_settings(pki_root).items():
-        setattr(settings, name, value)
+    # Approvals sign their results with the session's TEST PKI (made in the test database: only tests that use one).
+    if _uses_database(request):
+        for name, value in pki_settings(request.getfixturevalue("pki_root")).items():
+            setattr(settings, name, value)
+    # Each test starts in the default language (a request in English must not leak into the next test).
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

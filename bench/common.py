@@ -316,6 +316,14 @@ class Table:
 
 
 def print_table(table: Table) -> None:
+    """Print `table`; under `make bench` (MOTCUA_BENCH_RESULTS set) also append its rows to that JSON-lines file, from
+    which `bench/all.py` prints the one table of every benchmark."""
+    results = os.environ.get("MOTCUA_BENCH_RESULTS")
+    if results:
+        with open(results, "a", encoding="utf-8") as out:
+            for r in table.rows:
+                out.write(json.dumps({"bench": table.title, "measure": r.measure, "value": r.value,
+                                      "target": r.target, "verdict": r.verdict}, ensure_ascii=False) + "\n")
     headers = ("measure", "value", "target", "")
     cells = [headers] + [(r.measure, r.value, r.target, r.verdict) for r in table.rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]

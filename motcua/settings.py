@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "motcua.dossiers",
     "motcua.results",
     "motcua.index766",
+    "motcua.petitions",
     "motcua.portal",
     "motcua.backoffice",
     "motcua.demo",
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -142,7 +144,9 @@ AUTH_USER_MODEL = "identity.User"
 AUTHENTICATION_BACKENDS = ["motcua.identity.backends.IdentifierBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    # ASVS 2.1.1: at least 12 characters.
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": env_int("PASSWORD_MIN_LENGTH", 12)}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -153,6 +157,8 @@ LOGOUT_REDIRECT_URL = "portal:home"
 # Lockout after repeated failed logins, per account (whatever identifier was typed: ID number, e-mail or username).
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+# Login attempts per client address and window (seconds), whatever the account: slows password spraying.
+LOGIN_RATE = (env_int("LOGIN_RATE_LIMIT", 20), env_int("LOGIN_RATE_WINDOW", 60))
 API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 3600)
 OTP_TOTP_ISSUER = env("OTP_ISSUER", "motcua")
 
@@ -204,6 +210,19 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "motcua <no-reply@motcua.local>")
 
+# Backups dump in JSON with microsecond timestamps (motcua/core/serialization.py).
+SERIALIZATION_MODULES = {"jsonx": "motcua.core.serialization"}
+
+# Content Security Policy (django-csp): everything from this origin only, no inline script or style, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"], "script-src": ["'self'"], "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"], "font-src": ["'self'"], "connect-src": ["'self'"],
+        "object-src": ["'none'"], "base-uri": ["'self'"], "form-action": ["'self'"], "frame-ancestors": ["'none'"],
+    },
+}
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
 # Security headers and cookies. Behind TLS set MOTCUA_SECURE_COOKIES=1 (and the HSTS seconds).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -235,6 +254,19 @@ MOTCUA_TRACK_RATE = (env_int("TRACK_RATE_LIMIT", 60), env_int("TRACK_RATE_WINDOW
 MOTCUA_VERIFY_RATE = (env_int("VERIFY_RATE_LIMIT", 60), env_int("VERIFY_RATE_WINDOW", 60))
 # Apologies with a new date allowed per dossier [unverified: only once].
 MOTCUA_APOLOGY_LIMIT = env_int("APOLOGY_LIMIT", 1)
+# Petitions (phản ánh, kiến nghị): working days allowed to refuse, to ask for more information (first request), to
+# answer (all counted from sending or the latest transfer) and to publish the answer (from the answer); index-766 5.2.
+MOTCUA_PETITION_REFUSE_DAYS = env_int("PETITION_REFUSE_DAYS", 2)
+MOTCUA_PETITION_INFO_DAYS = env_int("PETITION_INFO_DAYS", 5)
+MOTCUA_PETITION_ANSWER_DAYS = env_int("PETITION_ANSWER_DAYS", 15)
+MOTCUA_PETITION_PUBLISH_DAYS = env_int("PETITION_PUBLISH_DAYS", 2)
+# Anonymous petitions accepted per client address per window (seconds); then 429.
+MOTCUA_PETITION_RATE = (env_int("PETITION_RATE_LIMIT", 10), env_int("PETITION_RATE_WINDOW", 3600))
+# Officers' "near due" petition inbox: answer due within this many working days.
+MOTCUA_PETITION_NEAR_DUE_DAYS = env_int("PETITION_NEAR_DUE_DAYS", 2)
+# Early warning: a dossier is at risk when its working time left is less than the remaining steps' planned shares
+# of its time limit, or less than this many working hours.
+MOTCUA_AT_RISK_HOURS = env_int("AT_RISK_HOURS", 8)
 # Uploads: the largest file accepted, in bytes.
 MOTCUA_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 # The file types accepted anywhere (a procedure's component may only narrow them).

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import petition_views, report_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -12,4 +12,10 @@ urlpatterns = [
     path("dossiers/<str:code>/slips/<str:kind>/", views.slip, name="slip"),
     path("desk/", views.desk, name="desk"),
     path("desk/<str:code>/", views.desk_submit, name="desk_submit"),
+    # Petitions (phản ánh, kiến nghị): inboxes and the workspace.
+    path("petitions/inbox/<str:name>/", petition_views.inbox, name="petition_inbox"),
+    path("petitions/<str:code>/", petition_views.petition, name="petition"),
+    # Reports for leaders and index viewers: bottlenecks, dossiers at risk of being late.
+    path("reports/bottlenecks/", report_views.bottlenecks, name="bottlenecks"),
+    path("reports/at-risk/", report_views.at_risk, name="at_risk"),
 ]

@@ -59,9 +59,17 @@ def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 def home(request: HttpRequest) -> HttpResponse:
     counts = [{"name": name, "title": str(title), "count": queries.inbox(request.user, name).count()}
               for name, title in INBOX_TITLES.items()]
+    from motcua.dossiers.reports import report_units
+    from motcua.petitions import queries as petition_queries
+
+    from .petition_views import INBOX_TITLES as PETITION_INBOXES
+
+    petitions = [{"name": name, "title": str(title), "count": petition_queries.inbox(request.user, name).count()}
+                 for name, title in PETITION_INBOXES.items()]
     return render(request, "backoffice/home.html", {
         "roles": roles_of(request.user), "delegations": active_delegations_to(request.user), "inboxes": counts,
-        "desk": _desk_procedures(request.user),
+        "desk": _desk_procedures(request.user), "petition_inboxes": petitions,
+        "reports": bool(report_units(request.user)),
     })
 
 
@@ -225,13 +233,15 @@ def _action_forms(dossier: Dossier, allowed: list[str], lang: str, posted: str, 
     return forms
 
 
-def _workspace(request: HttpRequest, dossier: Dossier, *, posted: str = "", exc: DomainError | None = None
-               ) -> HttpResponse:
+def _workspace(request: HttpRequest, dossier: Dossier, *, posted: str = "", exc: DomainError | None = None,
+               draft: Any = None) -> HttpResponse:
+    """The workspace; after a failed action its form is open with what was posted; with a `draft` (query values, e.g.
+    the early-warning report's apology draft) that action's form is open and pre-filled."""
     user = request.user
     lang = active_language()
     allowed = actions.allowed_actions(dossier, user)
     errors = fr.errors_by_key(exc.errors) if exc else {}
-    forms = _action_forms(dossier, allowed, lang, posted, request.POST if exc else {}, errors)
+    forms = _action_forms(dossier, allowed, lang, posted, request.POST if exc else (draft or {}), errors)
     posted_form = next((form for form in forms if form["action"] == posted), None)
     labels = {f["name"]: f["label"] for f in posted_form["fields"]} if posted_form else {}
     summary = [{"href": "", "text": str(exc.message)}] if exc else []
@@ -274,6 +284,9 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
         if queries.get_visible(request.user, code) is None:  # transferred out of the officer's units
             return redirect("backoffice:home")
         return redirect("backoffice:dossier", code=code)
+    draft = str(request.GET.get("draft", ""))
+    if draft in ACTION_FIELDS:
+        return _workspace(request, found, posted=draft, draft=request.GET)
     return _workspace(request, found)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import translation
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 
 
 def both_languages(message: str | Promise) -> dict[str, str]:
@@ -87,3 +87,12 @@ class Conflict(DomainError):
 class PermissionDenied(DomainError):
     status = 403
     code = "forbidden"
+
+
+def interpolated(message: Promise | str, **params: Any) -> Promise:
+    """`message % params` rendered in the language active when it is shown (so both_languages gets both)."""
+
+    def render() -> str:
+        return str(message) % {key: str(value() if callable(value) else value) for key, value in params.items()}
+
+    return lazy(render, str)()

@@ -30,7 +30,7 @@ class UploadIn(Schema):
     component: str = SchemaField("", max_length=50, description="Component code within that procedure.")
 
 
-class FileOut(Schema):
+class StoredFileOut(Schema):
     id: UUID
     sha256: str = SchemaField(..., description="SHA-256 of the content, lowercase hex.")
     size: int = SchemaField(..., description="Bytes.")
@@ -88,7 +88,7 @@ UPLOAD_DESCRIPTION = (
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
-@router.post("/files", response={201: FileOut, 401: ErrorOut, 403: ErrorOut, **ERRORS}, auth=AUTH,
+@router.post("/files", response={201: StoredFileOut, 401: ErrorOut, 403: ErrorOut, **ERRORS}, auth=AUTH,
              summary="Upload a file", description=UPLOAD_DESCRIPTION)
 def upload_file(
     request: HttpRequest,
@@ -100,7 +100,7 @@ def upload_file(
     return Status(201, file_out(stored))
 
 
-@router.get("/files/{file_id}", response={200: FileOut, 401: ErrorOut, 404: ErrorOut, **ERRORS}, auth=AUTH,
+@router.get("/files/{file_id}", response={200: StoredFileOut, 401: ErrorOut, 404: ErrorOut, **ERRORS}, auth=AUTH,
             summary="A file of yours: its metadata")
 def get_file(request: HttpRequest, file_id: UUID) -> dict[str, Any]:
     return file_out(own_file(request, file_id))

@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 import filetype
 from django.conf import settings
@@ -27,11 +27,11 @@ from django.core.files.storage import FileSystemStorage, Storage, default_storag
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
-from django.utils.functional import Promise, lazy
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from motcua.core import clock
-from motcua.core.errors import FieldError, ValidationFailed
+from motcua.core.errors import FieldError, ValidationFailed, interpolated
 
 from .models import StoredFile, content_address
 from .pdfscan import PdfScanner
@@ -64,15 +64,6 @@ def allowed_types(accept: Iterable[str] | None) -> list[str]:
     base = upload_types()
     wanted = set(accept or ())
     return [t for t in base if t in wanted] if wanted else base
-
-
-def _interpolated(message: Promise, **params: Any) -> Promise:
-    """`message % params` rendered in the language active when it is shown (so both_languages gets both)."""
-
-    def render() -> str:
-        return str(message) % {key: str(value() if callable(value) else value) for key, value in params.items()}
-
-    return lazy(render, str)()
 
 
 def _refuse(rule: str, message: str | Promise) -> ValidationFailed:
@@ -108,12 +99,12 @@ def _check_type(head: bytes, name: str, allowed: list[str]) -> str:
     kind = filetype.guess(head)
     found = kind.mime if kind is not None else None
     if found not in allowed:
-        raise _refuse("content_type", _interpolated(
+        raise _refuse("content_type", interpolated(
             _("This type of file is not accepted: its content is %(found)s; accepted: %(allowed)s."),
             found=found or _("an unknown type"), allowed=_allowed_text(allowed)))
     extensions = EXTENSIONS.get(found) or (f".{kind.extension}",)
     if posixpath.splitext(name)[1].lower() not in extensions:
-        raise _refuse("extension_mismatch", _interpolated(
+        raise _refuse("extension_mismatch", interpolated(
             _("The name's extension does not match the content (%(found)s): name the file with %(expected)s."),
             found=found, expected=" / ".join(extensions)))
     return found
@@ -123,7 +114,7 @@ def inspect_upload(upload: UploadedFile, name: str, allowed: list[str]) -> Inspe
     """Read the upload once, in chunks: SHA-256, size, sniffed type and the rules; raise ValidationFailed on the first
     rule broken (reading stops there)."""
     limit = max_upload_bytes()
-    too_large = _refuse("max_size", _interpolated(
+    too_large = _refuse("max_size", interpolated(
         _("The file is larger than the limit of %(limit)s."), limit=lambda: filesizeformat(limit)))
     declared = getattr(upload, "size", None)
     if isinstance(declared, int) and declared > limit:
@@ -161,7 +152,7 @@ def inspect_upload(upload: UploadedFile, name: str, allowed: list[str]) -> Inspe
             raise _refuse("truncated", _(
                 "The PDF is incomplete (no end-of-file marker): it was probably cut off; save or scan it again."))
         if scanner.found:
-            raise _refuse("pdf_active_content", _interpolated(
+            raise _refuse("pdf_active_content", interpolated(
                 _("The PDF contains active content (%(names)s), which is not accepted: print or export it again as a "
                   "plain PDF, without scripts, actions or attached files."),
                 names=", ".join(f"/{n}" for n in sorted(scanner.found))))

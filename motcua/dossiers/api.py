@@ -47,7 +47,7 @@ class SubmitIn(Schema):
     channel: Literal[1, 2, 3] = 2
 
 
-class FileOut(Schema):
+class DossierFileOut(Schema):
     id: str
     name: str
     content_type: str
@@ -55,9 +55,9 @@ class FileOut(Schema):
     revision: int
 
 
-class ComponentOut(Schema):
+class DossierComponentOut(Schema):
     code: str
-    files: list[FileOut]
+    files: list[DossierFileOut]
 
 
 class StepOut(Schema):
@@ -119,7 +119,7 @@ class DossierOut(DossierSummary):
     apologies: int
     form: dict[str, Any]
     owner: dict[str, Any]
-    components: list[ComponentOut]
+    components: list[DossierComponentOut]
     steps: list[StepOut]
     history: list[EventOut]
     allowed_actions: list[str]
@@ -215,8 +215,8 @@ def _visible_or_404(request: HttpRequest, code: str) -> Dossier:
     return dossier
 
 
-@router.post("/dossiers", auth=AUTH, response={201: DossierOut, 200: DossierOut, 401: ErrorOut, 409: ErrorOut,
-                                                **ERRORS},
+@router.post("/dossiers", auth=AUTH, response={201: DossierOut, 200: DossierOut, 401: ErrorOut, 403: ErrorOut,
+                                                409: ErrorOut, **ERRORS},
              summary="Submit a dossier (status 1, code assigned)",
              description="Send an `Idempotency-Key` header: a retried request answers 200 with the dossier the "
                          "first request created, and never creates a second one.")

@@ -21,7 +21,7 @@ from motcua.catalog import queries as catalog_queries
 from motcua.catalog.models import ProcedureVersion
 from motcua.catalog.process import Process, Step, process_of_version
 from motcua.core import clock
-from motcua.core.errors import Conflict, FieldError, NotFound, ValidationFailed, both_languages
+from motcua.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed, both_languages
 from motcua.documents import queries as document_queries
 from motcua.identity.models import User
 from motcua.integrations import outbox
@@ -180,8 +180,9 @@ def _receiving_unit(user: User, data: Submission, version: ProcedureVersion, app
             errors.append(FieldError("unit", "required", _("Choose the unit to submit to: none serves your address.")))
     if unit is not None and user.is_staff_member and data.channel == Channel.IN_PERSON \
             and not has_role(user, "onestop", unit):
-        errors.append(FieldError("unit", "onestop_of_unit",
-                                 _("Only a one-stop officer of the unit receives at its desk.")))
+        # Not a flaw of the input but of who sends it: refused (403) before anything else is checked.
+        raise PermissionDenied(_("Only a one-stop officer of the unit receives at its desk."), [
+            FieldError("unit", "onestop_of_unit", _("Only a one-stop officer of the unit receives at its desk."))])
     return unit  # type: ignore[return-value]
 
 

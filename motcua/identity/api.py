@@ -14,7 +14,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from motcua.core.api_schemas import ERRORS, ErrorOut
-from motcua.core.errors import FieldError, PermissionDenied
+from motcua.core.errors import FieldError, PermissionDenied, interpolated
 from motcua.organization.queries import roles_of
 
 from . import queries, services
@@ -23,12 +23,40 @@ from .models import User
 router = Router(tags=["accounts"])
 
 
+API_PREFIX = "/api/v1/"
+
+
+def required_scope(request: HttpRequest) -> str:
+    """The scope an operation needs: `<area>:read` for GET/HEAD/OPTIONS, else `<area>:write`, where the area is the
+    first segment of the path after /api/v1/ (dossiers, files, results, me, ...)."""
+    path = request.path_info
+    rest = path[path.find(API_PREFIX) + len(API_PREFIX):] if API_PREFIX in path else path.lstrip("/")
+    area = rest.split("/", 1)[0] or "api"
+    return f"{area}:{'read' if request.method in ('GET', 'HEAD', 'OPTIONS') else 'write'}"
+
+
 class BearerAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = queries.user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
+        found = queries.active_token(token)
+        if found is None:
+            return None
+        scope = required_scope(request)
+        if not found.allows(scope):
+            raise PermissionDenied(_("This token's scope does not cover this operation."), [
+                FieldError("Authorization", "insufficient_scope",
+                       interpolated(_("A token with the scope %(scope)s is needed."), scope=scope)),
+            ])
+        request.user = found.user
+        return found.user
+
+
+def bearer_user(request: HttpRequest) -> User | None:
+    """For operations open to anonymous callers: the account of the request's bearer token, its scope checked like
+    BearerAuth does (403 when it does not cover the operation); None without a valid bearer token."""
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return BearerAuth().authenticate(request, token.strip())
 
 
 class SessionAuth(APIKeyCookie):
@@ -67,12 +95,17 @@ class TokenIn(Schema):
                                 description="Username, citizen ID number, tax code or e-mail.")
     password: str = SchemaField(..., min_length=1, max_length=4096)
     otp: str | None = SchemaField(None, max_length=12, description="TOTP code, for staff with a second factor.")
+    scope: str = SchemaField("*", max_length=500, pattern=services.SCOPE_LIST_PATTERN,
+                             description="What the token may do: space-separated `<area>:read` / `<area>:write` "
+                                         "(area = first path segment after /api/v1/, e.g. `dossiers:read`; write "
+                                         "implies read), or `*` (default) for all the account may do.")
 
 
 class TokenOut(Schema):
     access_token: str
     token_type: str
     expires_in: int
+    scope: str
 
 
 class RoleOut(Schema):
@@ -104,8 +137,9 @@ class MeOut(Schema):
              summary="Exchange a password (and TOTP code) for a bearer token")
 def create_token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
     user = services.login(request, payload.username, payload.password, payload.otp)
-    raw, _token = services.issue_token(user)
-    return {"access_token": raw, "token_type": "bearer", "expires_in": settings.API_TOKEN_TTL_SECONDS}
+    raw, token = services.issue_token(user, payload.scope)
+    return {"access_token": raw, "token_type": "bearer", "expires_in": settings.API_TOKEN_TTL_SECONDS,
+            "scope": token.scopes}
 
 
 @router.get("/me", response={200: MeOut, 401: ErrorOut}, auth=BearerAuth(), summary="The caller's account")

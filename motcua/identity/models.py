@@ -88,6 +88,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # What the token may do, OAuth style: space-separated `<area>:read` / `<area>:write` (the area is the first segment
+    # of the API path: dossiers, files, results, ...), or `*` for everything its account may do.
+    scopes = models.CharField(max_length=500, default="*")
 
     class Meta:
         verbose_name = _("API token")
@@ -99,3 +102,8 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(raw: str) -> str:
         return hashlib.sha256(raw.encode()).hexdigest()
+
+    def allows(self, scope: str) -> bool:
+        granted = self.scopes.split()
+        return "*" in granted or scope in granted or (scope.endswith(":read") and
+                                                      scope.replace(":read", ":write") in granted)

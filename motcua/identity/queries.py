@@ -30,8 +30,8 @@ def is_locked(user: User) -> bool:
     return user.locked_until is not None and user.locked_until > clock.now()
 
 
-def user_for_token(raw: str) -> User | None:
-    """The active user holding the unexpired, unrevoked API token `raw`."""
+def active_token(raw: str) -> ApiToken | None:
+    """The unexpired, unrevoked API token `raw` of an active user (with its user), or None."""
     token = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=ApiToken.hash(raw), revoked_at__isnull=True, expires_at__gt=clock.now())
@@ -39,7 +39,13 @@ def user_for_token(raw: str) -> User | None:
     )
     if token is None or not token.user.is_active:
         return None
-    return token.user
+    return token
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user holding the unexpired, unrevoked API token `raw`."""
+    token = active_token(raw)
+    return token.user if token is not None else None
 
 
 def active_user(pk: object) -> User | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from motcua.core import clock
+from motcua.audit import services as audit
+from motcua.core import clock, ratelimit
 from motcua.core.errors import DomainError, FieldError, ValidationFailed
 from motcua.organization.models import Unit
 
@@ -35,6 +37,12 @@ class LoginFailed(DomainError):
 class AccountLocked(DomainError):
     status = 429
     code = "account_locked"
+
+
+class LoginThrottled(AccountLocked):
+    """Too many login attempts from one address (whatever the accounts): answered like a lockout, 429."""
+
+    code = "rate_limited"
 
 
 class SecondFactorRequired(DomainError):
@@ -171,24 +179,27 @@ def login(request: HttpRequest | None, identifier: str, password: str, otp: str 
 
     A staff account with a confirmed TOTP device also needs the current `otp` code (SecondFactorRequired without it).
     """
+    limit, window = settings.LOGIN_RATE
+    if request is not None and not ratelimit.allow("login", _address(request), limit, window):
+        raise LoginThrottled(_("Too many login attempts from this address: wait a minute."))
     account = queries.find_by_identifier(identifier)
     if account is not None and queries.is_locked(account):
         raise AccountLocked(_("Too many failed logins: the account is locked for a while. Try again later."))
     user = django_authenticate(request, username=identifier, password=password)
     if user is None:
         if account is not None:
-            _record_failure(account)
+            _record_failure(account, request)
         raise LoginFailed(_("The identifier or the password is wrong."))
     if user.is_staff_member and queries.has_totp(user):
         if not otp:
             raise SecondFactorRequired(_("Enter the 6-digit code from your authenticator app."))
-        login_second_factor(user, otp)
+        login_second_factor(user, otp, request)
         return user
-    _record_success(user)
+    _record_success(user, request)
     return user
 
 
-def login_second_factor(user: User, otp: str) -> TOTPDevice:
+def login_second_factor(user: User, otp: str, request: HttpRequest | None = None) -> TOTPDevice:
     """The second step of a login whose password was right but which raised SecondFactorRequired.
 
     Checks the authenticator code of `user`; a wrong code counts as a failed login (and may lock the account).
@@ -201,35 +212,67 @@ def login_second_factor(user: User, otp: str) -> TOTPDevice:
         raise LoginFailed(_("The identifier or the password is wrong."))
     device = _device_accepting(user, otp)
     if device is None:
-        _record_failure(user)
+        _record_failure(user, request)
         raise LoginFailed(_("The authenticator code is wrong."))
-    _record_success(user)
+    _record_success(user, request)
     return device
 
 
-def _record_success(user: User) -> None:
+def _address(request: HttpRequest | None) -> str:
+    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+
+
+@transaction.atomic
+def _record_success(user: User, request: HttpRequest | None = None) -> None:
     User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None, last_login=clock.now())
+    audit.record("login", actor=user, object_type="user", object_id=user.pk, ip=_address(request))
 
 
-def _record_failure(account: User) -> None:
+def _record_failure(account: User, request: HttpRequest | None = None) -> None:
     with transaction.atomic():
         User.objects.filter(pk=account.pk).update(failed_logins=F("failed_logins") + 1)
         failures = User.objects.values_list("failed_logins", flat=True).get(pk=account.pk)
+        audit.record("login_failed", object_type="user", object_id=account.pk, ip=_address(request))
         if failures >= settings.LOGIN_MAX_FAILURES:
             User.objects.filter(pk=account.pk).update(
                 failed_logins=0, locked_until=clock.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
             )
+            audit.record("account_locked", object_type="user", object_id=account.pk, ip=_address(request),
+                         data={"minutes": settings.LOGIN_LOCKOUT_MINUTES})
+
+
+SCOPE_ITEM = r"(\*|[a-z][a-z0-9_-]{0,40}:(read|write))"
+SCOPE_PATTERN = re.compile(f"^{SCOPE_ITEM}$")
+# A whole requested scope: items separated by single spaces (the API's request schema uses it).
+SCOPE_LIST_PATTERN = f"^{SCOPE_ITEM}( {SCOPE_ITEM})*$"
+
+
+def scope_errors(scope: str) -> list[FieldError]:
+    """The rules a requested token scope keeps: space-separated `<area>:read|write` items, or `*`."""
+    items = scope.split()
+    if not items:
+        return [FieldError("scope", "required", _("Ask for at least one scope, or * for all."))]
+    bad = [item for item in items if not SCOPE_PATTERN.match(item)]
+    if bad:
+        return [FieldError("scope", "format", _("Scopes are <area>:read or <area>:write, or *."))]
+    return []
 
 
 @transaction.atomic
-def issue_token(user: User) -> tuple[str, ApiToken]:
-    """A new bearer token for `user`: the raw token (shown once) and its stored record."""
+def issue_token(user: User, scope: str = "*") -> tuple[str, ApiToken]:
+    """A new bearer token for `user` limited to `scope` (see ApiToken.scopes): the raw token (shown once) and its
+    stored record."""
+    errors = scope_errors(scope)
+    if errors:
+        raise ValidationFailed(_("The requested scope is not valid."), errors)
     raw = secrets.token_urlsafe(32)
     now = clock.now()
     token = ApiToken.objects.create(
-        user=user, key_hash=ApiToken.hash(raw), created_at=now,
+        user=user, key_hash=ApiToken.hash(raw), created_at=now, scopes=" ".join(scope.split()),
         expires_at=now + timedelta(seconds=settings.API_TOKEN_TTL_SECONDS),
     )
+    audit.record("token_issued", actor=user, object_type="api_token", object_id=token.pk,
+                 data={"scopes": token.scopes})
     return raw, token
 
 
@@ -279,4 +322,6 @@ def unlock(users: Iterable[User]) -> int:
     ids = [user.pk for user in users]
     locked = User.objects.filter(pk__in=ids, locked_until__gt=clock.now()).count()
     User.objects.filter(pk__in=ids).update(failed_logins=0, locked_until=None)
+    for pk in ids:
+        audit.record("account_unlocked", object_type="user", object_id=pk)
     return locked

@@ -123,7 +123,7 @@ def login_otp(request: HttpRequest) -> HttpResponse:
     status = 200
     if form.is_bound and form.is_valid():
         try:
-            device = services.login_second_factor(user, form.cleaned_data["otp"])
+            device = services.login_second_factor(user, form.cleaned_data["otp"], request)
         except services.AccountLocked as exc:
             request.session.pop(PENDING_LOGIN_KEY, None)
             return render(request, "identity/login.html", {"form": LoginForm(), "next": next_url,

@@ -19,6 +19,7 @@ from motcua.dossiers.importing import MarksIn
 from motcua.dossiers.models import Dossier, DossierFile, Event, Rating
 from motcua.organization.models import Unit
 from motcua.organization.queries import calendar_for
+from motcua.petitions import queries as petition_queries
 from motcua.results.models import Result
 
 # Marks a history import may carry (docs/dossier-import.md, `marks`); live dossiers derive them from their records.
@@ -60,6 +61,7 @@ class DossierFacts:
     marks: dict[str, bool] = field(default_factory=dict)
     result_codes: int = 0  # results issued (live or imported)
     disliked_at: datetime | None = None  # a "not satisfied" rating (or a score of 1-2), when it was given
+    has_petition: bool = False  # a petition names the dossier (5.4)
 
     @property
     def received_at(self) -> datetime | None:
@@ -129,4 +131,6 @@ class Loader:
                 "dossier_id", "score", "not_satisfied", "created_at"):
             if not_satisfied or score <= 2:
                 facts[dossier_id].disliked_at = created_at
+        for dossier_id in petition_queries.dossiers_with_petitions(list(facts)):
+            facts[dossier_id].has_petition = True
         return [facts[pk] for pk in ids if pk in facts]

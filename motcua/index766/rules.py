@@ -99,7 +99,7 @@ def progress(facts: DossierFacts, start: datetime | None, cutoff: datetime | Non
 
 
 def _progress_rows(facts: DossierFacts, verdict: Progress, period_key: str, end: datetime | None) -> list[Row]:
-    disliked = facts.disliked_at is not None and (end is None or facts.disliked_at <= end)
+    disliked = facts.has_petition or (facts.disliked_at is not None and (end is None or facts.disliked_at <= end))
     rows: list[Row] = [(period_key, "p", 0, 1)]
     if verdict.state == "ok":
         rows.append((period_key, "p.ok", 0, 1))

@@ -3,7 +3,7 @@
 Dossier indicators read the counters (`numerator_key` / `denominator_key`); procedure indicators read the catalog and,
 for "procedures with a dossier that ...", the counters by procedure. Indicators left out here have no data yet:
 1.2 (publication clicks in the national procedure database), 1.4 and 3.5 (national portal sync), ECC (not meaningful
-for a ministry, Q10) and the petition indicators 5.1-5.3 (the petitions app plugs them in).
+for a ministry, Q10). The petition indicators 5.1-5.3 read the petitions app's counts.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.db.models import Max
 
 from motcua.catalog.models import AnnouncementItem, LegalBasis, Procedure
 from motcua.organization.queries import calendar_for
+from motcua.petitions import queries as petition_queries
 
 from . import config
 from .context import Context
@@ -119,6 +120,25 @@ def _ecc(ctx: Context) -> Figures | None:
     return Figures(1, 1) if config.value("MOTCUA_INDEX_ECC") == "full" else None
 
 
+def _petition_period(ctx: Context) -> tuple[date, date]:
+    return ctx.period.start.date(), ctx.period.end.date()
+
+
+def _petition_categories(ctx: Context) -> Figures:
+    counts = petition_queries.category_counts(ctx.unit, *_petition_period(ctx))
+    return Figures(counts.regulation + counts.staff, counts.total)
+
+
+def _petitions_on_time(ctx: Context) -> Figures:
+    ratio = petition_queries.on_time_counts(ctx.unit, *_petition_period(ctx))
+    return Figures(ratio.numerator, ratio.denominator)
+
+
+def _petition_satisfaction(ctx: Context) -> Figures:
+    found = petition_queries.satisfaction_counts(ctx.unit, *_petition_period(ctx))
+    return Figures(found.received - found.unsatisfactory, found.received)
+
+
 def register_defaults() -> None:
     for indicator in INDICATORS:
         if indicator.numerator_key and indicator.id != "2.2":
@@ -132,6 +152,9 @@ def register_defaults() -> None:
     register_provider("3.5b", _paying_procedures)
     register_provider("4.5a", _population_procedures)
     register_provider("ECC", _ecc)
+    register_provider("5.1", _petition_categories)
+    register_provider("5.2", _petitions_on_time)
+    register_provider("5.3", _petition_satisfaction)
 
 
 register_defaults()

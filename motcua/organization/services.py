@@ -7,6 +7,7 @@ from datetime import date, datetime
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from motcua.audit import services as audit
 from motcua.core import clock
 from motcua.core.errors import FieldError, ValidationFailed
 
@@ -57,9 +58,12 @@ def assign_role(user: object, unit: Unit, role: str) -> RoleAssignment:
         raise ValidationFailed(
             _("Only staff accounts can hold roles."), [FieldError("user", "staff_only", _("Not a staff account."))]
         )
-    assignment, _created = RoleAssignment.objects.get_or_create(
+    assignment, created = RoleAssignment.objects.get_or_create(
         user=user, unit=unit, role=role, defaults={"created_at": clock.now()}
     )
+    if created:
+        audit.record("role_assigned", object_type="user", object_id=getattr(user, "pk", ""),
+                     data={"unit": unit.agency_code, "role": role})
     return assignment
 
 
@@ -79,10 +83,14 @@ def delegate_approval(
         errors.append(FieldError("ends_on", "after_start", _("The end date must not be before the start date.")))
     if errors:
         raise ValidationFailed(_("The delegation is not valid."), errors)
-    return Delegation.objects.create(
+    delegation = Delegation.objects.create(
         unit=unit, delegator=delegator, delegate=delegate, starts_on=starts_on, ends_on=ends_on, reason=reason,
         created_at=clock.now(),
     )
+    audit.record("approval_delegated", actor=delegator, object_type="delegation", object_id=delegation.pk,
+                 data={"unit": unit.agency_code, "delegate": getattr(delegate, "pk", None),
+                       "from": starts_on.isoformat(), "to": ends_on.isoformat()})
+    return delegation
 
 
 @transaction.atomic
@@ -90,6 +98,7 @@ def revoke_delegation(delegation: Delegation) -> Delegation:
     if delegation.revoked_at is None:
         delegation.revoked_at = clock.now()
         delegation.save(update_fields=["revoked_at"])
+        audit.record("delegation_revoked", object_type="delegation", object_id=delegation.pk)
     return delegation
 
 

@@ -97,7 +97,7 @@ def _visible_or_404(request: HttpRequest, code: str) -> Result:
     return result
 
 
-@router.get("/results", auth=AUTH, response={200: list[ResultOut], 401: ErrorOut},
+@router.get("/results", auth=AUTH, response={200: list[ResultOut], 401: ErrorOut, **ERRORS},
             summary="My results (holders: their warehouse's results; officers: those of their units' dossiers)")
 def list_results(request: HttpRequest, dossier: str | None = None) -> list[dict[str, Any]]:
     rows = queries.visible_results(request.auth)

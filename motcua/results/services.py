@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
+from motcua.audit import services as audit
 from motcua.core import clock
 from motcua.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from motcua.documents.services import store_generated
@@ -155,6 +156,7 @@ def _close(result: Result, user: User, state: str, reason: str, now: datetime) -
     result.state = state
     result.changed_at, result.changed_by_name, result.change_reason = now, user.display_name, reason
     result.save(update_fields=["state", "changed_at", "changed_by_name", "change_reason"])
+    audit.record(f"result_{state}", actor=user, object_type="result", object_id=result.code, data={"reason": reason})
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ def test_a_token_for_the_right_password(client, citizen):
     response = post_token(client, username="001209012345", password=PASSWORD)
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"access_token", "token_type", "expires_in"}
+    assert set(body) == {"access_token", "token_type", "expires_in", "scope"} and body["scope"] == "*"
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == settings.API_TOKEN_TTL_SECONDS
     assert len(body["access_token"]) >= 40

@@ -35,9 +35,11 @@ def test_scorecard_shape(example, client, frozen):
     rows = {i["id"]: i for g in body["groups"] for i in g["indicators"]}
     assert {"id", "name", "numerator", "denominator", "rate", "points", "maximum"} <= set(rows["2.1"])
     assert rows["2.1"]["points"] == pytest.approx(12.5)
-    for no_data in ("1.2", "1.4", "3.5", "5.1", "5.2", "5.3", "ECC"):  # data the system does not hold: not 0
+    for no_data in ("1.2", "1.4", "3.5", "ECC"):  # data the system does not hold: not 0
         assert rows[no_data]["rate"] is None and rows[no_data]["points"] is None, no_data
         assert rows[no_data]["has_data"] is False
+    # petitions (none in March): 5.2 and 5.3 get full points when D = 0 [OBS], 5.1 has no points
+    assert (rows["5.2"]["denominator"], rows["5.2"]["points"]) == (0, 6) and rows["5.3"]["points"] == 6
     assert body["volume"] == {"submitted": 9, "submitted_online": 9, "received": 8}
     assert {s["name"] for s in body["settings"]} >= {"MOTCUA_INDEX_PAUSE_TIME", "MOTCUA_INDEX_ONLINE_POINTS"}
 

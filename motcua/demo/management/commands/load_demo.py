@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,11 @@ from ...loading import load_units_and_staff
 CATALOG = Path(__file__).resolve().parents[3] / "catalog" / "demo" / "catalog.json"
 
 
+def _use_demo_password(user: User) -> None:
+    user.set_password(DEMO_PASSWORD)
+    user.save(update_fields=["password"])
+
+
 class Command(BaseCommand):
     help = "Load the demo units, demo accounts (password motcua-demo) and the demo catalog. Needs MOTCUA_DEMO=1."
 
@@ -31,20 +37,24 @@ class Command(BaseCommand):
         if not settings.DEMO:
             raise CommandError("Demo data has known passwords: set MOTCUA_DEMO=1 to load it (never in production).")
         units = load_units_and_staff()
+        # Sign-up checks the password policy (12+ characters); the short, published demo password is set afterwards.
+        signup_password = secrets.token_urlsafe(16)
         for username, national_id, full_name, birth, sex, phone, email, address in CITIZENS:
             if not User.objects.filter(username=username).exists():
-                register_citizen(CitizenSignup(
+                user = register_citizen(CitizenSignup(
                     username=username, national_id=national_id, full_name=full_name, birth_date=birth, sex=sex,
-                    phone=phone, email=email, address=address, password=DEMO_PASSWORD,
+                    phone=phone, email=email, address=address, password=signup_password,
                     home_unit=units[DEMO_COMMUNE],
                 ))
+                _use_demo_password(user)
         for username, tax_code, name, representative, email, address in ORGANIZATIONS:
             if not User.objects.filter(username=username).exists():
-                register_organization(OrganizationSignup(
+                user = register_organization(OrganizationSignup(
                     username=username, tax_code=tax_code, organization_name=name, organization_type="enterprise",
                     representative=representative, phone="0225123456", email=email, address=address,
-                    password=DEMO_PASSWORD, home_unit=units[BORDER_STATION],
+                    password=signup_password, home_unit=units[BORDER_STATION],
                 ))
+                _use_demo_password(user)
         report = import_catalog(json.loads(CATALOG.read_text(encoding="utf-8")))
         self.stdout.write(f"Demo catalog: {report.summary()}")
         if not options["quiet_accounts"]:
