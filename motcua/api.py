@@ -19,6 +19,7 @@ from motcua.dossiers.api import router as dossiers_router
 from motcua.dossiers.reports_api import router as reports_router
 from motcua.identity.api import BearerAuth
 from motcua.identity.api import router as identity_router
+from motcua.index766.api import router as index_router
 from motcua.integrations.api import router as integrations_router
 from motcua.petitions.api import router as petitions_router
 from motcua.results.api import router as results_router
@@ -45,6 +46,7 @@ api.add_router("/", dossiers_router)
 api.add_router("/", integrations_router)
 api.add_router("/", results_router)
 api.add_router("/", warehouse_router)
+api.add_router("/", index_router)
 api.add_router("/", petitions_router)
 api.add_router("/", reports_router)
 api.add_router("/", digitization_report_router)

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "motcua.integrations",
     "motcua.dossiers",
     "motcua.results",
+    "motcua.index766",
     "motcua.petitions",
     "motcua.portal",
     "motcua.backoffice",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("account/", include("motcua.identity.urls")),
     path("account/", include("motcua.integrations.urls")),
+    path("backoffice/index/", include("motcua.index766.urls")),
     path("backoffice/", include("motcua.backoffice.urls")),
     path("petitions/", include("motcua.petitions.urls")),
     path("", include("motcua.results.urls")),

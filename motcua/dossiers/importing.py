@@ -39,7 +39,7 @@ from motcua.organization.models import Unit
 
 from . import codes
 from .actions import SPECS
-from .models import Dossier, DossierSequence, Event, Outcome, Pause, Status, StepRecord
+from .models import Dossier, DossierSequence, Event, Outcome, Pause, Rating, Status, StepRecord
 from .services import SYSTEM
 
 TOPIC = "dossier.imported"
@@ -104,6 +104,24 @@ class ResultIn(_Strict):
     valid_until: date | None = None
 
 
+class MarksIn(_Strict):
+    """What the earlier system recorded about digitization and identity (the index, index-766 §2.5)."""
+
+    components_have_files: bool = False
+    reuses_digitized_data: bool = False
+    from_personal_warehouse: bool = False
+    result_file: bool = False
+    result_synced_to_catalog: bool = False
+    vneid_verified: bool = False
+
+
+class RatingIn(_Strict):
+    score: Annotated[StrictInt, Field(ge=1, le=5)]
+    not_satisfied: bool = False
+    comment: str = Field("", max_length=2000)
+    at: AwareDatetime
+
+
 class DossierIn(_Strict):
     code: str = Field(min_length=1, max_length=40)
     procedure: str = Field(min_length=1, max_length=30)
@@ -121,6 +139,8 @@ class DossierIn(_Strict):
     outcome: Literal["approved", "denied", "refused", "withdrawn", "stopped"] | None = None
     events: list[EventIn] = Field(min_length=1)
     results: list[ResultIn] = []
+    marks: MarksIn | None = None
+    rating: RatingIn | None = None
 
 
 # --- reports ------------------------------------------------------------------------------------------------------
@@ -299,6 +319,7 @@ class _Checker:
         self.units: dict[str, Unit | None] = {}
         self.procedures: dict[str, _ProcedureInfo | None] = {}
         self.processes: dict[int, Process] = {}
+        self.zone = timezone.get_current_timezone()
 
     # one batch ---------------------------------------------------------------------------------------------------
 
@@ -435,6 +456,7 @@ class _Checker:
         _check_outcome(row, errors)
         _check_events(row, self.units, errors)
         _check_results(row, now, errors)
+        _check_rating(row, now, errors)
         if errors or unit is None or version is None or day is None:
             return None, errors
         last = row.events[-1]
@@ -449,7 +471,8 @@ class _Checker:
         day = None
         if match:
             try:
-                day = datetime.strptime(match["day"], "%y%m%d").date()
+                text = match["day"]
+                day = date(2000 + int(text[:2]), int(text[2:4]), int(text[4:6]))
             except ValueError:
                 match = None
         if not match or day is None or int(match["number"]) == 0:
@@ -459,7 +482,7 @@ class _Checker:
         if match["agency"] != row.unit:
             errors.append(FieldError("code", "agency", _("The code starts with %(agency)s but unit is %(unit)s.")
                                      % {"agency": match["agency"], "unit": row.unit}))
-        local_day = timezone.localtime(row.submitted_at).date()
+        local_day = row.submitted_at.astimezone(self.zone).date()
         if day != local_day:
             errors.append(FieldError("code", "date", _("The code's date %(code_day)s is not the local date of "
                                                        "submitted_at (%(day)s).")
@@ -484,67 +507,85 @@ class _Checker:
     def _write(self, plans: list[_Plan], now: datetime) -> tuple[int, int]:
         _raise_sequences(plans)
         dossiers = [_dossier(plan) for plan in plans]
-        Dossier.objects.bulk_create(dossiers)
-        events: list[Event] = []
-        pauses: list[Pause] = []
-        steps: list[StepRecord] = []
+        _insert(Dossier, dossiers)
+        ids: dict[str, int] = {}
+        for chunk in _chunks(d["code"] for d in dossiers):
+            ids.update(Dossier.objects.filter(code__in=chunk).values_list("code", "pk"))
+        events: list[dict[str, Any]] = []
+        pauses: list[dict[str, Any]] = []
+        steps: list[dict[str, Any]] = []
+        ratings: list[dict[str, Any]] = []
         for plan, dossier in zip(plans, dossiers, strict=True):
+            dossier["id"] = ids[dossier["code"]]
             events += self._events(plan, dossier, now)
             pauses += _pauses(plan, dossier)
             steps += self._steps(plan, dossier)
-        Event.objects.bulk_create(events)
-        Pause.objects.bulk_create(pauses)
-        StepRecord.objects.bulk_create(steps)
-        for plan, dossier in zip(plans, dossiers, strict=True):
-            outbox.emit(TOPIC, dossier.code, {
-                "code": dossier.code, "status": dossier.status, "procedure_code": plan.procedure.code,
-                "unit": plan.unit.agency_code, "submitted_at": _iso(dossier.submitted_at),
-                "finished_at": _iso(dossier.finished_at), "due_at": _iso(dossier.due_at), "late": dossier.late,
-                "channel": dossier.channel, "outcome": dossier.outcome, "accepted_at": _iso(dossier.accepted_at),
-                "returned_at": _iso(dossier.returned_at),
-            })
+            if plan.row.rating is not None:
+                ratings.append({"dossier_id": dossier["id"], "score": plan.row.rating.score,
+                                "comment": plan.row.rating.comment, "not_satisfied": plan.row.rating.not_satisfied,
+                                "created_at": plan.row.rating.at})
+        _insert(Event, events)
+        _insert(Pause, pauses)
+        _insert(StepRecord, steps)
+        _insert(Rating, ratings)
+        outbox.emit_many(TOPIC, [(d["code"], {
+            "code": d["code"], "status": d["status"], "procedure_code": plan.procedure.code,
+            "unit": plan.unit.agency_code, "submitted_at": _iso(d["submitted_at"]),
+            "finished_at": _iso(d["finished_at"]), "due_at": _iso(d["due_at"]), "late": d["late"],
+            "channel": d["channel"], "outcome": d["outcome"],
+            "accepted_at": _iso(d["accepted_at"]), "returned_at": _iso(d["returned_at"]),
+        }) for plan, d in zip(plans, dossiers, strict=True)])
         return len(dossiers), len(events)
 
-    def _events(self, plan: _Plan, dossier: Dossier, now: datetime) -> list[Event]:
+    def _events(self, plan: _Plan, dossier: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
         out = []
         step = ""
         for seq, item in enumerate(plan.row.events, start=1):
-            out.append(Event(
-                dossier=dossier, seq=seq, action=item.action, actor=None, actor_name=item.actor, actor_role=item.role,
-                unit=self.units[item.unit] if item.unit else plan.unit, at=item.at, from_status=item.from_status,
-                to_status=item.to_status, from_step=step, to_step=item.step, note=item.note, data={}, public=True,
-            ))
+            out.append({
+                "dossier_id": dossier["id"], "seq": seq, "action": item.action, "actor_id": None,
+                "actor_name": item.actor, "actor_role": item.role,
+                "unit_id": (self.units[item.unit] if item.unit else plan.unit).pk, "at": item.at,
+                "from_status": item.from_status, "to_status": item.to_status, "from_step": step,
+                "to_step": item.step, "note": item.note, "data": {}, "public": True,
+            })
             step = item.step
         data: dict[str, Any] = {"source": self.source, "line": plan.line}
         if plan.row.results:
             data["results"] = [{"code": r.code, "title": r.title, "issued_at": _iso(r.issued_at),
                                 "valid_until": r.valid_until.isoformat() if r.valid_until else None}
                                for r in plan.row.results]
-        out.append(Event(
-            dossier=dossier, seq=len(out) + 1, action="import", actor=None, actor_name=SYSTEM.name,
-            actor_role=SYSTEM.role, unit=plan.current_unit, at=now, from_status=dossier.status,
-            to_status=dossier.status, from_step=step, to_step=dossier.current_step, note="", data=data, public=False,
-        ))
+        if plan.row.marks is not None:
+            data["marks"] = plan.row.marks.model_dump()
+        out.append({
+            "dossier_id": dossier["id"], "seq": len(out) + 1, "action": "import", "actor_id": None,
+            "actor_name": SYSTEM.name, "actor_role": SYSTEM.role, "unit_id": plan.current_unit.pk, "at": now,
+            "from_status": dossier["status"], "to_status": dossier["status"], "from_step": step,
+            "to_step": dossier["current_step"], "note": "", "data": data, "public": False,
+        })
         return out
 
-    def _steps(self, plan: _Plan, dossier: Dossier) -> list[StepRecord]:
+    def _steps(self, plan: _Plan, dossier: dict[str, Any]) -> list[dict[str, Any]]:
         """The passes through steps that the events name (the processing control slip), the last one open while
         the dossier still has a current step."""
-        out: list[StepRecord] = []
+        out: list[dict[str, Any]] = []
+
+        def add(step: str, at: datetime, unit: Unit) -> None:
+            out.append({"dossier_id": dossier["id"], "step": step, "unit_id": unit.pk, "started_at": at,
+                        "due_at": None, "finished_at": None, "finished_by_id": None})
+
         for item in plan.row.events:
-            if item.step and (not out or out[-1].step != item.step):
+            if item.step and (not out or out[-1]["step"] != item.step):
                 if out:
-                    out[-1].finished_at = item.at
-                out.append(StepRecord(dossier=dossier, step=item.step, started_at=item.at,
-                                      unit=self.units[item.unit] if item.unit else plan.unit))
+                    out[-1]["finished_at"] = item.at
+                add(item.step, item.at, self.units[item.unit] if item.unit else plan.unit)
         last = plan.row.events[-1]
-        if dossier.current_step and (not out or out[-1].step != dossier.current_step):
+        current = dossier["current_step"]
+        if current and (not out or out[-1]["step"] != current):
             if out:  # a step the file leaves out but the status implies (e.g. return, for status 9)
-                out[-1].finished_at = last.at
-            out.append(StepRecord(dossier=dossier, step=dossier.current_step, started_at=last.at,
-                                  unit=dossier.current_unit))
-        elif out and not dossier.current_step:
-            out[-1].finished_at = out[-1].finished_at or last.at
+                out[-1]["finished_at"] = last.at
+            add(current, last.at, plan.current_unit)
+        elif out and not current:
+            out[-1]["finished_at"] = out[-1]["finished_at"] or last.at
         return out
 
 
@@ -660,6 +701,17 @@ def _check_results(row: DossierIn, now: datetime, errors: list[FieldError]) -> N
                                      _("valid_until must not be before the day of issue.")))
 
 
+def _check_rating(row: DossierIn, now: datetime, errors: list[FieldError]) -> None:
+    if row.rating is None:
+        return
+    if row.finished_at is None:
+        errors.append(FieldError("rating", "status", _("Only a finished dossier is rated.")))
+    elif row.rating.at < row.finished_at:
+        errors.append(FieldError("rating.at", "order", _("A rating is given after the dossier is finished.")))
+    if row.rating.at > now:
+        errors.append(FieldError("rating.at", "future", _("This time is in the future.")))
+
+
 def _current_step(row: DossierIn, process: Process, errors: list[FieldError]) -> tuple[str, str]:
     """The step an unfinished dossier is in: the last event's `step`; for statuses 1, 2 and 9 it may be left out."""
     if row.status in TERMINAL:
@@ -688,15 +740,17 @@ def _current_step(row: DossierIn, process: Process, errors: list[FieldError]) ->
 
 # --- building rows ------------------------------------------------------------------------------------------------
 
-def _dossier(plan: _Plan) -> Dossier:
+def _dossier(plan: _Plan) -> dict[str, Any]:
+    """The dossier's columns (attname -> value)."""
     row = plan.row
     finished = row.finished_at
     late = finished > row.due_at if finished is not None and row.due_at is not None else None
     paused = row.status in PAUSE_KINDS
-    return Dossier(
-        code=row.code, lookup_key=codes.new_lookup_key(), procedure=plan.procedure, version=plan.version,
-        applicant=plan.applicant, submitted_by=None, owner=row.owner.model_dump(), owner_id_number=row.owner.id_number,
-        owner_name=row.owner.name, channel=row.channel, receiving_unit=plan.unit, current_unit=plan.current_unit,
+    return dict(
+        code=row.code, lookup_key=codes.new_lookup_key(), procedure_id=plan.procedure.pk, version_id=plan.version.pk,
+        applicant_id=plan.applicant.pk if plan.applicant else None, submitted_by_id=None,
+        owner=row.owner.model_dump(), owner_id_number=row.owner.id_number, owner_name=row.owner.name,
+        channel=row.channel, receiving_unit_id=plan.unit.pk, current_unit_id=plan.current_unit.pk,
         status=row.status, current_step=plan.current_step, current_role=plan.current_role, form_data=row.form,
         revision=1, submitted_at=row.submitted_at, accepted_at=row.accepted_at, due_at=row.due_at, step_due_at=None,
         paused_since=row.events[-1].at if paused else None,
@@ -709,15 +763,57 @@ def _dossier(plan: _Plan) -> Dossier:
     )
 
 
-def _pauses(plan: _Plan, dossier: Dossier) -> list[Pause]:
+def _pauses(plan: _Plan, dossier: dict[str, Any]) -> list[dict[str, Any]]:
     """Time waiting for the applicant, from the events entering and leaving statuses 5 and 6."""
-    out: list[Pause] = []
+    out: list[dict[str, Any]] = []
     for item in plan.row.events:
-        if out and out[-1].ended_at is None and item.to_status != item.from_status and item.from_status in PAUSE_KINDS:
-            out[-1].ended_at = item.at
+        if out and out[-1]["ended_at"] is None and item.to_status != item.from_status \
+                and item.from_status in PAUSE_KINDS:
+            out[-1]["ended_at"] = item.at
         if item.to_status in PAUSE_KINDS and item.to_status != item.from_status:
-            out.append(Pause(dossier=dossier, kind=PAUSE_KINDS[Status(item.to_status)], started_at=item.at))
+            out.append({"dossier_id": dossier["id"], "kind": PAUSE_KINDS[Status(item.to_status)],
+                        "started_at": item.at, "ended_at": None})
     return out
+
+
+_INSERT_BATCH = 5000
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    return str(value.astimezone(UTC).replace(tzinfo=None))
+
+
+def _insert(model: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT rows (column attname -> Python value) with executemany, converting each value as the field would.
+
+    The import's writes skip the ORM's per-object work (model instances, bulk_create compiling every value), which
+    was most of an import's time; the values are converted by the same field methods Django uses."""
+    if not rows:
+        return
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    names = list(rows[0])
+    fields = [by_attname[name] for name in names]
+    ops = connection.ops
+    sqlite = connection.vendor == "sqlite"
+    convert: list[Callable[[Any], Any] | None] = []
+    for f in fields:
+        kind = f.get_internal_type()
+        if kind == "DateTimeField":  # SQLite stores naive UTC text, as Django's adapter does (without its overhead)
+            convert.append(_sqlite_datetime if sqlite else ops.adapt_datetimefield_value)
+        elif kind == "DateField":
+            convert.append(ops.adapt_datefield_value)
+        elif kind == "JSONField":
+            convert.append(json.dumps if sqlite else (lambda value, f=f: ops.adapt_json_value(value, f.encoder)))
+        else:
+            convert.append(None)
+    table = ops.quote_name(model._meta.db_table)
+    columns = ", ".join(ops.quote_name(f.column) for f in fields)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608 - ours
+    values = [tuple(value if c is None or value is None else c(value)
+                    for c, value in zip(convert, (row[name] for name in names), strict=True)) for row in rows]
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), _INSERT_BATCH):
+            cursor.executemany(sql, values[start:start + _INSERT_BATCH])
 
 
 def _raise_sequences(plans: list[_Plan]) -> None:

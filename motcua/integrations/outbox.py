@@ -141,6 +141,28 @@ def emit(topic: str, key: str, payload: dict[str, Any]) -> OutboxEvent:
     return event
 
 
+def emit_many(topic: str, events: list[tuple[str, dict[str, Any]]]) -> int:
+    """`emit` for many (key, payload) events of one topic at once (history imports): one bulk insert of the events
+    and one of their deliveries, in the caller's transaction. Returns the number of events."""
+    if not transaction.get_connection().in_atomic_block:
+        raise OutboxError("outbox.emit_many() must be called inside transaction.atomic(), like emit().")
+    if not topic or len(topic) > 100:
+        raise OutboxError("An event topic has 1 to 100 characters.")
+    if any(len(key) > 100 or not isinstance(payload, dict) for key, payload in events):
+        raise OutboxError("Each event needs a key of at most 100 characters and a payload that is a dict.")
+    now = clock.now()
+    rows = OutboxEvent.objects.bulk_create(
+        [OutboxEvent(topic=topic, key=key, payload=payload, created_at=now) for key, payload in events],
+        batch_size=2000)
+    names = subscribers(topic)
+    if names and rows:
+        OutboxDelivery.objects.bulk_create(
+            [OutboxDelivery(event_id=row.pk, consumer=name, next_attempt_at=now) for row in rows for name in names],
+            batch_size=2000)
+        _enqueue_on_commit()
+    return len(rows)
+
+
 def _enqueue_delivery_task() -> None:
     from .tasks import deliver_outbox
 
@@ -273,6 +295,14 @@ def retry(deliveries: Iterable[OutboxDelivery] | QuerySet[OutboxDelivery]) -> in
             _enqueue_on_commit()
     logger.info("Outbox: %d deliveries made due again (%d of them had failed).", count, failed)
     return count
+
+
+def settle(consumer: str, up_to_event: int) -> int:
+    """Mark `consumer`'s pending deliveries of events up to id `up_to_event` delivered, for a consumer that has just
+    rebuilt its state from the records those events announce (e.g. `recompute_index`). Returns how many."""
+    return OutboxDelivery.objects.filter(consumer=consumer, status=DeliveryStatus.PENDING,
+                                         event_id__lte=up_to_event).update(
+        status=DeliveryStatus.DELIVERED, delivered_at=clock.now(), last_error="")
 
 
 # --- queries --------------------------------------------------------------------------------------------------------

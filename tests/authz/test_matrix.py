@@ -156,6 +156,12 @@ PROBES: dict[str, Callable[[World], Probe]] = {
         f"/api/v1/warehouse/documents/{w.warehouse_document}/file"),
     "GET /api/v1/warehouse/offers": lambda w: Probe("/api/v1/warehouse/offers?procedure=1.001733"),
     "GET /api/v1/reports/digitization": lambda w: Probe("/api/v1/reports/digitization"),
+    "GET /api/v1/index/scorecard": lambda w: Probe("/api/v1/index/scorecard?unit=000.05.12.H26"),
+    "GET /api/v1/index/indicators/{indicator_id}/items":
+        lambda w: Probe("/api/v1/index/indicators/2.1/items?unit=000.05.12.H26"),
+    "GET /api/v1/index/trend": lambda w: Probe("/api/v1/index/trend?unit=000.05.12.H26"),
+    "GET /api/v1/index/ranking": lambda w: Probe("/api/v1/index/ranking?unit=000.05.12.H26"),
+    "GET /api/v1/export/dossiers.jsonl": lambda w: Probe("/api/v1/export/dossiers.jsonl?unit=000.05.12.H26"),
 }
 
 

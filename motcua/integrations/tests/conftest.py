@@ -103,3 +103,15 @@ def flaky() -> Iterator[Flaky]:
 def run_on_commit(django_capture_on_commit_callbacks: Callable[..., Any]) -> Callable[..., Any]:
     """`with run_on_commit(): ...` runs the on-commit callbacks of the block (the test's transaction never commits)."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture(autouse=True)
+def _only_the_consumers_under_test() -> Iterator[None]:
+    """These tests count the deliveries of the notification and e-mail consumers: other apps' consumers (the index
+    counters) are set aside while they run."""
+    others = [c for name, c in outbox.consumers().items() if name not in ("notifications", "email")]
+    for entry in others:
+        outbox.unregister(entry.name)
+    yield
+    for entry in others:
+        outbox.register(entry.name, entry.topics, entry.handler, atomic=entry.atomic)

@@ -1,0 +1,109 @@
+"""Every write of the index: apply a dossier's new contribution (incremental), and rebuild everything (recompute).
+
+Both compute each dossier's rows with `rules.contributions` from the facts `facts.Loader` reads, so the counters
+after any sequence of events equal the counters a recompute builds from the same records.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter as Tally
+from collections.abc import Callable, Iterable
+
+from django.db import connection, transaction
+from django.db.models import Max
+
+from motcua.dossiers.models import Dossier
+from motcua.integrations import outbox
+from motcua.integrations.models import OutboxEvent
+
+from .facts import Loader
+from .models import Counter, DossierContribution
+from .rules import contributions
+
+logger = logging.getLogger(__name__)
+
+Key = tuple[str, int, int, str, int]  # period, unit, procedure, key, due
+RECOMPUTE_BATCH = 2000
+CONSUMER = "index766"  # the outbox consumer's name (consumers.py)
+
+
+def _upsert(deltas: dict[Key, int]) -> None:
+    table = connection.ops.quote_name(Counter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (period, unit_id, procedure_id, key, due, count) "  # noqa: S608 - our table
+            f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (period, unit_id, procedure_id, key, due) "
+            f"DO UPDATE SET count = {table}.count + excluded.count",
+            [(*key, count) for key, count in sorted(deltas.items())],
+        )
+
+
+@transaction.atomic
+def apply(dossier_ids: Iterable[int], loader: Loader | None = None) -> int:
+    """Replace what these dossiers contribute by what their records say now; returns the counter rows changed."""
+    ids = sorted(set(dossier_ids))
+    facts = (loader or Loader()).load(ids)
+    old = {c.dossier_id: c for c in DossierContribution.objects.select_for_update().filter(dossier_id__in=ids)}
+    deltas: Tally[Key] = Tally()
+    new_rows: list[DossierContribution] = []
+    for item in facts:
+        rows = contributions(item)
+        previous = old.pop(item.id, None)
+        if previous is not None:
+            for period, key, due, count in previous.rows:
+                deltas[(period, previous.unit_id_value, previous.procedure_id_value, key, due)] -= count
+        for period, key, due, count in rows:
+            deltas[(period, item.unit_id, item.procedure_id, key, due)] += count
+        new_rows.append(DossierContribution(dossier_id=item.id, unit_id_value=item.unit_id,
+                                            procedure_id_value=item.procedure_id, rows=[list(r) for r in rows]))
+    changed = {key: count for key, count in deltas.items() if count}
+    if changed:
+        _upsert(changed)
+        for period in {key[0] for key in changed}:
+            Counter.objects.filter(period=period, count=0).delete()
+    DossierContribution.objects.filter(dossier_id__in=[c.dossier_id for c in new_rows]).delete()
+    DossierContribution.objects.bulk_create(new_rows)
+    return len(changed)
+
+
+def apply_codes(codes: Iterable[str]) -> int:
+    ids = list(Dossier.objects.filter(code__in=list(codes)).values_list("pk", flat=True))
+    return apply(ids) if ids else 0
+
+
+@transaction.atomic
+def recompute(batch: int = RECOMPUTE_BATCH, progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild every counter and contribution from the records, in one transaction; returns the dossiers read.
+
+    The consumer's pending deliveries of the events already written are settled: the rebuild includes them."""
+    last_event = OutboxEvent.objects.aggregate(last=Max("id"))["last"] or 0
+    Counter.objects.all().delete()
+    DossierContribution.objects.all().delete()
+    loader = Loader()
+    totals: Tally[Key] = Tally()
+    done = 0
+    last = 0
+    while True:
+        ids = list(Dossier.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            break
+        last = ids[-1]
+        rows: list[DossierContribution] = []
+        for item in loader.load(ids):
+            found = contributions(item)
+            for period, key, due, count in found:
+                totals[(period, item.unit_id, item.procedure_id, key, due)] += count
+            rows.append(DossierContribution(dossier_id=item.id, unit_id_value=item.unit_id,
+                                            procedure_id_value=item.procedure_id, rows=[list(r) for r in found]))
+        DossierContribution.objects.bulk_create(rows, batch_size=1000)
+        done += len(ids)
+        if progress is not None:
+            progress(done)
+    Counter.objects.bulk_create(
+        [Counter(period=p, unit_id=u, procedure_id=pr, key=k, due=d, count=c)
+         for (p, u, pr, k, d), c in totals.items() if c], batch_size=5000)
+    settled = outbox.settle(CONSUMER, last_event)
+    logger.info("Index recomputed from %d dossiers (%d counters); %d pending deliveries settled.", done,
+                len(totals), settled)
+    return done
