@@ -75,6 +75,8 @@ def test_key_pages_have_no_serious_accessibility_violations(live_server, browser
         ("/procedures/1.013133/submit/", "submit", "citizen.demo"), ("/my/dossiers/", "my-dossiers", "citizen.demo"),
         (f"/my/dossiers/{dossier}/", "my-dossier", "citizen.demo"),
         ("/backoffice/", "inbox", "onestop.demo"), (f"/backoffice/dossiers/{dossier}/", "workspace", "handler.demo"),
+        ("/petitions/", "petitions", None), ("/petitions/new/", "petition-new", None),
+        ("/my/documents/", "my-documents", "citizen.demo"), ("/backoffice/index/", "index", "admin.demo"),
     ]
     problems: list[str] = []
     for lang in ("vi", "en"):
