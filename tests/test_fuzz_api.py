@@ -28,6 +28,9 @@ pytestmark = pytest.mark.fuzz
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
+# tus PATCH bodies (`application/offset+octet-stream`) are raw bytes, like any octet stream.
+schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
+
 EXAMPLES = 12  # per operation and caller: bounded so the run takes minutes, not hours
 
 

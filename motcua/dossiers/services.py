@@ -252,14 +252,15 @@ def _component_files(user: User, version: ProcedureVersion, given: list[dict[str
 
 def _attach(dossier: Dossier, files: list[tuple[str, Any, Any]], now: datetime, user: User | None) -> None:
     """Attach (component code, stored file, reused warehouse document or None) to the dossier's current revision:
-    the scans and images among them are queued for digitization, each reuse is logged as reused by `user`."""
+    the new scans and images among them are queued for digitization, each reuse is logged as reused by `user`."""
     DossierFile.objects.bulk_create(
         DossierFile(dossier=dossier, component_code=code, revision=dossier.revision, file=stored,
                     reused_from=reused, created_at=now)
         for code, stored, reused in files
     )
-    for _code, stored, _reused in files:
-        digitization.enqueue(stored)
+    for _code, stored, reused in files:
+        if reused is None:  # a reused warehouse document is digitized already (or born electronic)
+            digitization.enqueue(stored)
     for reused in {doc.pk: doc for _code, _stored, doc in files if doc is not None}.values():
         warehouse.record_access(reused, user, AccessPurpose.REUSE, dossier.code)
 

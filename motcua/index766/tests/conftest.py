@@ -128,6 +128,7 @@ def example(units: dict[str, Any], demo_catalog_data: dict[str, Any]) -> dict[st
     from motcua.integrations.outbox import deliver_pending
 
     document = {"format": demo_catalog_data["format"], "fields": demo_catalog_data["fields"],
+                "document_types": demo_catalog_data.get("document_types", []),
                 "procedures": example_catalog(demo_catalog_data["procedures"][0]), "announcements": []}
     import_catalog(document)
     with use_clock(FrozenClock(datetime(2026, 4, 15, 9, 0, tzinfo=VN))):

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from motcua.demo.samples import MINIMAL_PDF
 from motcua.documents.digitization import enqueue
 from motcua.documents.models import Digitization, DigitizationState
 from motcua.dossiers.models import DossierFile
@@ -14,6 +15,7 @@ from motcua.dossiers.models import DossierFile
 from .test_results import approve
 
 COMMUNE = "000.05.12.H26"
+OTHER_PDF = MINIMAL_PDF.replace(b"%PDF-1.4\n", b"%PDF-1.4\n% to khai tam vang\n", 1)
 
 
 @pytest.fixture
@@ -27,14 +29,17 @@ def activity(api, frozen_clock) -> dict[str, str]:
     body = {"procedure": "1.001733",
             "form": {"ho_ten": "Nguyễn Văn An", "so_cccd": "001209012345", "noi_den": "Đà Nẵng", "ly_do": "Công tác",
                      "tu_ngay": "2026-12-01"},
-            "components": [{"code": "to_khai_tam_vang", "files": [citizen.upload("tam-vang.pdf")]},
+            # Other bytes than A's files: identical content would share A's finished OCR (content-addressed).
+            "components": [{"code": "to_khai_tam_vang", "files": [citizen.upload("tam-vang.pdf", OTHER_PDF)]},
                            {"code": "giay_chung_nhan_nvqs", "warehouse_documents": [certificate["id"]]}]}
     response = citizen.post("/api/v1/dossiers", body)
     assert response.status_code == 201, response.content
     code_b = response.json()["code"]
-    for item in DossierFile.objects.filter(dossier__code=code_a):
-        enqueue(item.file)
-    Digitization.objects.update(state=DigitizationState.DONE)  # what the OCR pipeline does when it is done
+    a_files = [item.file for item in DossierFile.objects.filter(dossier__code=code_a)]
+    for stored in a_files:
+        enqueue(stored)
+    # What the OCR pipeline does when it is done (reception queued B's files too: they stay queued).
+    Digitization.objects.filter(file__in=a_files).update(state=DigitizationState.DONE)
     enqueue(DossierFile.objects.get(dossier__code=code_b, component_code="to_khai_tam_vang").file)
     return {"a": code_a, "b": code_b}
 
