@@ -84,6 +84,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class RateLimited(DomainError):
+    """Too many requests from one client address in a window (see core.ratelimit.enforce)."""
+
+    status = 429
+    code = "rate_limited"
+
+
 class PermissionDenied(DomainError):
     status = 403
     code = "forbidden"

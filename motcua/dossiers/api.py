@@ -15,7 +15,7 @@ from ninja import Status as Reply
 from motcua.catalog.process import process_of_version
 from motcua.core import ratelimit
 from motcua.core.api_schemas import ERRORS, ErrorOut
-from motcua.core.errors import DomainError, FieldError, NotFound, ValidationFailed, active_language
+from motcua.core.errors import FieldError, NotFound, ValidationFailed, active_language
 from motcua.documents import queries as document_queries
 from motcua.documents.downloads import derived_or_404, file_response
 from motcua.documents.models import StoredFile
@@ -367,20 +367,13 @@ def rate(request: HttpRequest, code: str, payload: RatingIn) -> Any:
     return Reply(201, rating)
 
 
-class TrackLimited(DomainError):
-    status = 429
-    code = "rate_limited"
-
-
 @router.get("/track/{code}", auth=None, response={200: TrackOut, 404: ErrorOut, 429: ErrorOut, **ERRORS},
             summary="Public tracking by code and lookup key (no personal data; rate-limited)")
 def track(request: HttpRequest, response: HttpResponse, code: str,
           key: str = Query(..., min_length=1, max_length=12)) -> dict[str, Any]:
-    limit, window = getattr(settings, "MOTCUA_TRACK_RATE", (60, 60))
-    if not ratelimit.allow("track", request.META.get("REMOTE_ADDR", ""), limit, window):
-        raise TrackLimited(_("Too many tracking requests: wait a minute."), [
-            FieldError("key", "rate_limit", _("Too many requests from this address.")),
-        ])
+    ratelimit.enforce("track", request.META.get("REMOTE_ADDR", ""), getattr(settings, "MOTCUA_TRACK_RATE", (60, 60)),
+                      _("Too many tracking requests: wait a minute."),
+                      FieldError("key", "rate_limit", _("Too many requests from this address.")))
     dossier = queries.track(code, key)
     if dossier is None:
         raise NotFound(_("No dossier has this code and lookup key."), [

@@ -22,7 +22,6 @@ from motcua.catalog.models import Procedure
 from motcua.core import clock, ratelimit
 from motcua.core.errors import (
     Conflict,
-    DomainError,
     FieldError,
     NotFound,
     PermissionDenied,
@@ -116,19 +115,12 @@ def record(petition: Petition, action: str, user: User | None, from_state: str, 
 
 # --- submission ---------------------------------------------------------------------------------------------------
 
-class RateLimited(DomainError):
-    status = 429
-    code = "rate_limited"
-
-
 def check_rate(address: str) -> None:
     """Anonymous submissions per client address: MOTCUA_PETITION_RATE (limit, window in seconds), 10 an hour by
     default; 429 beyond."""
-    limit, window = getattr(settings, "MOTCUA_PETITION_RATE", (10, 3600))
-    if not ratelimit.allow("petition", address, limit, window):
-        raise RateLimited(_("Too many petitions from your address: try again later."), [
-            FieldError("title", "rate_limit", _("Too many petitions from this address.")),
-        ])
+    ratelimit.enforce("petition", address, getattr(settings, "MOTCUA_PETITION_RATE", (10, 3600)),
+                      _("Too many petitions from your address: try again later."),
+                      FieldError("title", "rate_limit", _("Too many petitions from this address.")))
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from motcua.core import ratelimit
-from motcua.core.errors import DomainError, FieldError, both_languages
+from motcua.core.errors import FieldError, both_languages
 from motcua.documents.services import open_file
 
 from . import queries, seal, signing
@@ -38,18 +38,11 @@ STANDING_TEXT: dict[str, Promise] = {
 }
 
 
-class VerifyLimited(DomainError):
-    status = 429
-    code = "rate_limited"
-
-
 def check_rate(address: str) -> None:
     """Count one verification from `address`; 429 past MOTCUA_VERIFY_RATE (checking a PDF costs real CPU)."""
-    limit, window = getattr(settings, "MOTCUA_VERIFY_RATE", (60, 60))
-    if not ratelimit.allow("verify", address, limit, window):
-        raise VerifyLimited(_("Too many verifications from your address: wait a minute."), [
-            FieldError("address", "rate_limit", _("Too many requests from this address.")),
-        ])
+    ratelimit.enforce("verify", address, getattr(settings, "MOTCUA_VERIFY_RATE", (60, 60)),
+                      _("Too many verifications from your address: wait a minute."),
+                      FieldError("address", "rate_limit", _("Too many requests from this address.")))
 
 
 def mask_name(name: str) -> str:
