@@ -14,7 +14,6 @@ every blob's SHA-256 against the manifest.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,6 +28,8 @@ from django.db import connection, transaction
 
 from motcua.core import clock
 
+from .checks import FILE_CHUNK_SIZE
+from .integrity import sha256_of
 from .models import StoredFile
 from .services import write_blob
 
@@ -36,7 +37,6 @@ FORMAT = "motcua.backup/1"
 DUMP = "database.jsonx.gz"  # the jsonx format keeps timestamps to the microsecond
 # Rebuilt by `migrate` on the target (and keyed by natural keys in the dump); sessions are not worth restoring.
 EXCLUDED = ["contenttypes", "auth.permission", "sessions"]
-CHUNK = 1024 * 1024
 
 
 class BackupError(Exception):
@@ -51,16 +51,9 @@ class Report:
     problems: list[str] = field(default_factory=list)
 
 
-def _sha256_of(handle: Any) -> str:
-    digest = hashlib.sha256()
-    while chunk := handle.read(CHUNK):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _file_sha256(path: Path) -> str:
     with path.open("rb") as handle:
-        return _sha256_of(handle)
+        return sha256_of(handle)[0]
 
 
 def _blobs() -> list[dict[str, Any]]:
@@ -92,7 +85,7 @@ def backup(dest: Path, *, include_files: bool = True) -> Report:
                 report.problems.append(f"{blob['name']}: missing from the storage")
                 continue
             with default_storage.open(blob["name"], "rb") as source, target.open("wb") as copy:
-                while chunk := source.read(CHUNK):
+                while chunk := source.read(FILE_CHUNK_SIZE):
                     copy.write(chunk)
             if _file_sha256(target) != blob["sha256"]:
                 report.problems.append(f"{blob['name']}: its content does not match its SHA-256 (corrupt)")
@@ -137,6 +130,6 @@ def restore(src: Path) -> Report:
                 write_blob(name, File(handle, name=Path(name).name), blob["sha256"])
             report.files_copied += 1
         with default_storage.open(name, "rb") as handle:
-            if _sha256_of(handle) != blob["sha256"]:
+            if sha256_of(handle)[0] != blob["sha256"]:
                 report.problems.append(f"{name}: restored content does not match its SHA-256")
     return report

@@ -6,11 +6,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import IO
 
 from django.core.files.storage import default_storage
 
 from .checks import FILE_CHUNK_SIZE
 from .models import StoredFile
+
+
+def sha256_of(handle: IO[bytes]) -> tuple[str, int]:
+    """The SHA-256 (hex) and size of what `handle` holds from where it is, read in chunks (never whole in memory)."""
+    digest, size = hashlib.sha256(), 0
+    while chunk := handle.read(FILE_CHUNK_SIZE):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
 
 
 @dataclass(frozen=True)
@@ -42,10 +52,8 @@ def verify_blobs(report: Verification | None = None) -> Iterator[BlobProblem]:
         except (FileNotFoundError, OSError):
             yield BlobProblem(storage_name, sha256, "missing", counts.get(storage_name, 0))
             continue
-        digest = hashlib.sha256()
         with handle:
-            while chunk := handle.read(FILE_CHUNK_SIZE):
-                digest.update(chunk)
-                report.bytes_read += len(chunk)
-        if digest.hexdigest() != sha256:
-            yield BlobProblem(storage_name, sha256, "corrupt", counts.get(storage_name, 0), digest.hexdigest())
+            found, size = sha256_of(handle)
+        report.bytes_read += size
+        if found != sha256:
+            yield BlobProblem(storage_name, sha256, "corrupt", counts.get(storage_name, 0), found)

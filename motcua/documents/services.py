@@ -35,6 +35,7 @@ from .checks import (  # noqa: F401 - re-exported: callers and tests know them f
     too_large,
     upload_types,
 )
+from .integrity import sha256_of
 from .models import StoredFile, content_address
 
 if TYPE_CHECKING:
@@ -197,12 +198,8 @@ def _generated_row(owner: User, sha256: str, size: int, name: str, content_type:
 def store_path(owner: User, path: Path, name: str, content_type: str) -> StoredFile:
     """`store_generated` for a document the system made on disk (an OCR archive copy), read in chunks: large scans
     never sit in memory whole."""
-    digest, size = hashlib.sha256(), 0
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK_SIZE), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    sha256 = digest.hexdigest()
+        sha256, size = sha256_of(handle)
     with path.open("rb") as handle:
         write_blob(content_address(sha256), File(handle, name=name), sha256)
     return _generated_row(owner, sha256, size, name, content_type)
