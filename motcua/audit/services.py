@@ -37,8 +37,7 @@ def chained_fields(entry: AuditEntry) -> dict[str, Any]:
 def record(action: str, *, actor: Any = None, object_type: str = "", object_id: object = "", ip: str = "",
            data: dict[str, Any] | None = None) -> AuditEntry:
     """Append one event to the audit log (in the caller's transaction: it is kept only if the change is)."""
-    AuditHead.objects.get_or_create(id=1)
-    head = AuditHead.objects.select_for_update().get(id=1)
+    head, _created = AuditHead.objects.select_for_update().get_or_create(id=1)
     entry = AuditEntry(
         seq=head.seq + 1, at=clock.now(), action=action, object_type=object_type, object_id=str(object_id or ""),
         ip=ip or "", data=data or {}, prev_hash=head.hash,

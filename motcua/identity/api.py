@@ -26,13 +26,16 @@ router = Router(tags=["accounts"])
 API_PREFIX = "/api/v1/"
 
 
-def required_scope(request: HttpRequest) -> str:
+def scope_for(method: str, path: str) -> str:
     """The scope an operation needs: `<area>:read` for GET/HEAD/OPTIONS, else `<area>:write`, where the area is the
     first segment of the path after /api/v1/ (dossiers, files, results, me, ...)."""
-    path = request.path_info
     rest = path[path.find(API_PREFIX) + len(API_PREFIX):] if API_PREFIX in path else path.lstrip("/")
     area = rest.split("/", 1)[0] or "api"
-    return f"{area}:{'read' if request.method in ('GET', 'HEAD', 'OPTIONS') else 'write'}"
+    return f"{area}:{'read' if method in ('GET', 'HEAD', 'OPTIONS') else 'write'}"
+
+
+def required_scope(request: HttpRequest) -> str:
+    return scope_for(request.method or "GET", request.path_info)
 
 
 class BearerAuth(HttpBearer):

@@ -32,6 +32,7 @@ from motcua.documents import ocr
 from motcua.documents.models import Digitization, WarehouseDocument
 from motcua.documents.tests.conftest import make_scan
 from motcua.dossiers.tests.conftest import Api, api, first_registration  # noqa: F401 - api: the fixture
+from motcua.identity.api import scope_for
 from motcua.identity.services import issue_token, save_staff
 from motcua.integrations.models import Notification
 from motcua.integrations.outbox import deliver_pending
@@ -212,11 +213,6 @@ def world(api, frozen_clock) -> World:  # noqa: F811 - the imported fixture
     )
 
 
-def required_scope(method: str, path: str) -> str:
-    area = path.removeprefix("/api/v1/").split("/", 1)[0]
-    return f"{area}:{'read' if method in ('GET', 'HEAD', 'OPTIONS') else 'write'}"
-
-
 def bearer(username: str, scope: str = "*") -> dict[str, str]:
     from motcua.identity.models import User
 
@@ -273,7 +269,7 @@ def test_every_caller_gets_what_the_matrix_says(world, client, settings) -> None
         method, path = operation.split(" ", 1)
         probe = PROBES[operation](world)
         for caller in CALLERS:
-            sent = (bearer("onestop.demo", required_scope(method, path)) if caller == "client_scope"
+            sent = (bearer("onestop.demo", scope_for(method, path)) if caller == "client_scope"
                     else headers[caller])
             client.logout()
             status = call(client, operation, probe, sent, accounts[caller])
