@@ -273,6 +273,17 @@ MOTCUA_OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
 MOTCUA_OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3600)
 # How long a claimed delivery stays with its worker; a worker that dies leaves it to others after this.
 MOTCUA_OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)
+# National public service portal sync (docs/configuration.md): empty URL = messages are kept in the local table
+# "national sync messages" (admin) instead of sent. Bearer token, or user name and password for basic auth.
+MOTCUA_NATIONAL_SYNC_URL = env("NATIONAL_SYNC_URL", "")
+MOTCUA_NATIONAL_SYNC_TOKEN = env("NATIONAL_SYNC_TOKEN", "")
+MOTCUA_NATIONAL_SYNC_USERNAME = env("NATIONAL_SYNC_USERNAME", "")
+MOTCUA_NATIONAL_SYNC_PASSWORD = env("NATIONAL_SYNC_PASSWORD", "")
+# Seconds to connect and to wait for the answer, for the national portal and for webhooks.
+MOTCUA_NATIONAL_SYNC_CONNECT_TIMEOUT = float(env("NATIONAL_SYNC_CONNECT_TIMEOUT", "5"))
+MOTCUA_NATIONAL_SYNC_TIMEOUT = float(env("NATIONAL_SYNC_TIMEOUT", "30"))
+MOTCUA_WEBHOOK_CONNECT_TIMEOUT = float(env("WEBHOOK_CONNECT_TIMEOUT", "5"))
+MOTCUA_WEBHOOK_TIMEOUT = float(env("WEBHOOK_TIMEOUT", "15"))
 # The portal's public address, for links in e-mails (tracking pages).
 MOTCUA_PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000")
 # Public tracking: requests per window (seconds) per client address.

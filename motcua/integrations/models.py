@@ -100,3 +100,7 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+# The national sync's local stand-in and webhook subscriptions live in their own module.
+from .sync_models import NationalSyncMessage, WebhookSubscription  # noqa: E402, F401

@@ -21,6 +21,16 @@ A failing handler is retried with exponential backoff: after the n-th failed att
 raises `PermanentFailure` (say, a payload it cannot read) is failed at once. Attempts are counted when a delivery is
 claimed, so one whose handler kills its worker (lease runs out, claimed again) is failed too once it has used them.
 
+Order per key: a consumer registered `ordered=True` gets the deliveries of one key (a dossier code) one at a time in
+event order: a delivery is not claimed while an earlier delivery of the same consumer for the same key is pending,
+leased or failed. A failed (dead-lettered) delivery therefore holds back the later ones of its key until an operator
+replays it (`retry`); the other keys go on. National sync and webhooks use it.
+
+Consumer families: `register_family(prefix, subscribers, handler)` adds consumers whose names are made at emit time
+(`webhook:12` for subscription 12): `subscribers(topic, key, payload)` names the family's consumers of an event (it
+runs inside `emit`, in the producing transaction), and `handler(name, event)` delivers to one of them. Their
+deliveries are ordinary deliveries: same retries, dead letters, replay.
+
 Claiming: `deliver_pending` takes due deliveries with `SELECT ... FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite has one
 writer at a time anyway) in a short transaction and leases them (`next_attempt_at` moved `MOTCUA_OUTBOX_LEASE_SECONDS`,
 300, ahead) before running any handler, so any number of workers can deliver side by side. Call it outside any
@@ -38,7 +48,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min, QuerySet
+from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
 
 from motcua.core import clock
 from motcua.core.background import exponential_backoff
@@ -67,21 +77,39 @@ class Consumer:
     topics: frozenset[str]
     handler: Handler
     atomic: bool = True
+    ordered: bool = False
+
+
+Subscribers = Callable[[str, str, dict[str, Any]], list[str]]
+FamilyHandler = Callable[[str, OutboxEvent], None]
+
+
+@dataclass(frozen=True)
+class Family:
+    """Consumers named `prefix` + something, found per event by `subscribers` (e.g. one per webhook subscription)."""
+
+    prefix: str
+    subscribers: Subscribers
+    handler: FamilyHandler
+    atomic: bool = True
+    ordered: bool = False
 
 
 _registry: dict[str, Consumer] = {}
+_families: dict[str, Family] = {}
 
 
 # --- registry -------------------------------------------------------------------------------------------------------
 
-def register(name: str, topics: Iterable[str], handler: Handler, *, atomic: bool = True) -> Consumer:
+def register(name: str, topics: Iterable[str], handler: Handler, *, atomic: bool = True,
+             ordered: bool = False) -> Consumer:
     """Subscribe `handler` to `topics` under the stable `name` (stored on every delivery: never rename lightly)."""
     if not name or len(name) > 100:
         raise OutboxError("A consumer needs a name of 1 to 100 characters.")
     topic_set = frozenset(topics)
     if isinstance(topics, str) or not topic_set:
         raise OutboxError(f"Consumer {name!r}: give a list of topics, e.g. topics=['dossier.status_changed'].")
-    entry = Consumer(name=name, topics=topic_set, handler=handler, atomic=atomic)
+    entry = Consumer(name=name, topics=topic_set, handler=handler, atomic=atomic, ordered=ordered)
     existing = _registry.get(name)
     if existing is not None and existing != entry:
         raise OutboxError(f"A different consumer is already registered as {name!r}.")
@@ -89,14 +117,58 @@ def register(name: str, topics: Iterable[str], handler: Handler, *, atomic: bool
     return entry
 
 
-def consumer(name: str, topics: Iterable[str], *, atomic: bool = True) -> Callable[[H], H]:
+def consumer(name: str, topics: Iterable[str], *, atomic: bool = True, ordered: bool = False) -> Callable[[H], H]:
     """Decorator form of `register`: `@consumer("notifications", topics=["dossier.status_changed"])`."""
 
     def decorate(handler: H) -> H:
-        register(name, topics, handler, atomic=atomic)
+        register(name, topics, handler, atomic=atomic, ordered=ordered)
         return handler
 
     return decorate
+
+
+def register_family(prefix: str, subscribers: Subscribers, handler: FamilyHandler, *, atomic: bool = True,
+                    ordered: bool = False) -> Family:
+    """Add a family of consumers named `prefix` + suffix (see the module docstring); `prefix` ends with ':'."""
+    if not prefix.endswith(":") or len(prefix) > 50:
+        raise OutboxError("A consumer family's prefix ends with ':' and has at most 50 characters, e.g. 'webhook:'.")
+    if any(name.startswith(prefix) for name in _registry):
+        raise OutboxError(f"A registered consumer already has a name starting with {prefix!r}.")
+    entry = Family(prefix=prefix, subscribers=subscribers, handler=handler, atomic=atomic, ordered=ordered)
+    existing = _families.get(prefix)
+    if existing is not None and existing != entry:
+        raise OutboxError(f"A different consumer family is already registered as {prefix!r}.")
+    _families[prefix] = entry
+    return entry
+
+
+def unregister_family(prefix: str) -> None:
+    """Forget a consumer family (tests)."""
+    _families.pop(prefix, None)
+
+
+def families() -> dict[str, Family]:
+    """The registered consumer families by prefix."""
+    return dict(_families)
+
+
+def lookup(name: str) -> Consumer | None:
+    """The consumer called `name`: a registered one, or a member of a family (its handler bound to the name)."""
+    entry = _registry.get(name)
+    if entry is not None:
+        return entry
+    for prefix, family in _families.items():
+        if name.startswith(prefix):
+            return Consumer(name=name, topics=frozenset(), handler=lambda event: family.handler(name, event),
+                            atomic=family.atomic, ordered=family.ordered)
+    return None
+
+
+def _family_subscribers(topic: str, key: str, payload: dict[str, Any]) -> list[str]:
+    names: list[str] = []
+    for family in _families.values():
+        names.extend(name for name in family.subscribers(topic, key, payload) if name.startswith(family.prefix))
+    return names
 
 
 def unregister(name: str) -> None:
@@ -132,7 +204,7 @@ def emit(topic: str, key: str, payload: dict[str, Any]) -> OutboxEvent:
         raise OutboxError("An event payload is a JSON object (a dict).")
     now = clock.now()
     event = OutboxEvent.objects.create(topic=topic, key=key, payload=payload, created_at=now)
-    names = subscribers(topic)
+    names = subscribers(topic) + (_family_subscribers(topic, key, payload) if _families else [])
     if names:
         OutboxDelivery.objects.bulk_create(
             [OutboxDelivery(event=event, consumer=name, next_attempt_at=now) for name in names]
@@ -155,9 +227,12 @@ def emit_many(topic: str, events: list[tuple[str, dict[str, Any]]]) -> int:
         [OutboxEvent(topic=topic, key=key, payload=payload, created_at=now) for key, payload in events],
         batch_size=2000)
     names = subscribers(topic)
-    if names and rows:
+    pairs = [(row.pk, name) for row in rows for name in names]
+    if _families:
+        pairs += [(row.pk, name) for row in rows for name in _family_subscribers(topic, row.key, row.payload)]
+    if pairs:
         OutboxDelivery.objects.bulk_create(
-            [OutboxDelivery(event_id=row.pk, consumer=name, next_attempt_at=now) for row in rows for name in names],
+            [OutboxDelivery(event_id=event_id, consumer=name, next_attempt_at=now) for event_id, name in pairs],
             batch_size=2000)
         _enqueue_on_commit()
     return len(rows)
@@ -197,13 +272,37 @@ def lease() -> timedelta:
     return timedelta(seconds=float(getattr(settings, "MOTCUA_OUTBOX_LEASE_SECONDS", 300)))
 
 
+def _ordered_consumers() -> Q | None:
+    """Which deliveries belong to an ordered consumer (None: no consumer is ordered)."""
+    condition = Q()
+    names = [name for name, entry in _registry.items() if entry.ordered]
+    if names:
+        condition |= Q(consumer__in=names)
+    for prefix, family in _families.items():
+        if family.ordered:
+            condition |= Q(consumer__startswith=prefix)
+    return condition or None
+
+
+def blocked_by_earlier() -> Exists:
+    """A delivery has an earlier one (lower event id) of the same consumer and key that is not delivered yet."""
+    return Exists(OutboxDelivery.objects.filter(
+        consumer=OuterRef("consumer"), event__key=OuterRef("event__key"), event_id__lt=OuterRef("event_id"),
+    ).exclude(status=DeliveryStatus.DELIVERED))
+
+
 def _claim(limit: int) -> list[OutboxDelivery]:
-    """Due pending deliveries, leased to this worker (others skip them until the lease runs out)."""
+    """Due pending deliveries, leased to this worker (others skip them until the lease runs out). For an ordered
+    consumer, only the earliest undelivered delivery of each key can be claimed."""
     now = clock.now()
+    due = OutboxDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+    ordered = _ordered_consumers()
+    if ordered is not None:
+        due = due.filter(~(ordered & blocked_by_earlier()))
     with transaction.atomic():
         ids = list(
-            OutboxDelivery.objects.select_for_update(skip_locked=True)
-            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            # of=self: the order check joins the events, whose rows need no lock.
+            due.select_for_update(skip_locked=True, of=("self",))
             .order_by("next_attempt_at", "id")
             .values_list("id", flat=True)[:limit]
         )
@@ -248,7 +347,7 @@ def _record_failure(delivery: OutboxDelivery, exc: Exception) -> None:
 
 
 def _run(delivery: OutboxDelivery) -> None:
-    entry = _registry.get(delivery.consumer)
+    entry = lookup(delivery.consumer)
     try:
         if entry is None:
             raise LookupError(f"No consumer named {delivery.consumer!r} is registered in this process.")

@@ -110,8 +110,14 @@ def _only_the_consumers_under_test() -> Iterator[None]:
     """These tests count the deliveries of the notification and e-mail consumers: other apps' consumers (the index
     counters) are set aside while they run."""
     others = [c for name, c in outbox.consumers().items() if name not in ("notifications", "email")]
+    families = list(outbox.families().values())
     for entry in others:
         outbox.unregister(entry.name)
+    for family in families:
+        outbox.unregister_family(family.prefix)
     yield
     for entry in others:
-        outbox.register(entry.name, entry.topics, entry.handler, atomic=entry.atomic)
+        outbox.register(entry.name, entry.topics, entry.handler, atomic=entry.atomic, ordered=entry.ordered)
+    for family in families:
+        outbox.register_family(family.prefix, family.subscribers, family.handler, atomic=family.atomic,
+                               ordered=family.ordered)
