@@ -9,6 +9,5 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the outbox consumers (notifications, e-mail) in every process: web, worker, commands.
-        from . import consumers  # noqa: F401
-        # The national portal sync and the webhooks (ordered consumers of dossier events).
-        from . import national, webhooks  # noqa: F401
+        # Also the national portal sync and the webhooks (ordered consumers of dossier events).
+        from . import consumers, national, webhooks  # noqa: F401

@@ -44,6 +44,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -159,7 +160,7 @@ def lookup(name: str) -> Consumer | None:
         return entry
     for prefix, family in _families.items():
         if name.startswith(prefix):
-            return Consumer(name=name, topics=frozenset(), handler=lambda event: family.handler(name, event),
+            return Consumer(name=name, topics=frozenset(), handler=partial(family.handler, name),
                             atomic=family.atomic, ordered=family.ordered)
     return None
 
