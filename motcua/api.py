@@ -21,6 +21,7 @@ from motcua.identity.api import BearerAuth
 from motcua.identity.api import router as identity_router
 from motcua.index766.api import router as index_router
 from motcua.integrations.api import router as integrations_router
+from motcua.integrations.sync_api import router as sync_router
 from motcua.petitions.api import router as petitions_router
 from motcua.results.api import router as results_router
 from motcua.results.inspection_api import router as digitization_report_router
@@ -44,6 +45,7 @@ api.add_router("/", documents_router)
 api.add_router("/", uploads_router)
 api.add_router("/", dossiers_router)
 api.add_router("/", integrations_router)
+api.add_router("/", sync_router)
 api.add_router("/", results_router)
 api.add_router("/", warehouse_router)
 api.add_router("/", index_router)

@@ -34,7 +34,7 @@ from motcua.documents.tests.conftest import make_scan
 from motcua.dossiers.tests.conftest import Api, api, first_registration  # noqa: F401 - api: the fixture
 from motcua.identity.api import scope_for
 from motcua.identity.services import issue_token, save_staff
-from motcua.integrations.models import Notification
+from motcua.integrations.models import DeliveryStatus, Notification, OutboxDelivery, WebhookSubscription
 from motcua.integrations.outbox import deliver_pending
 from motcua.organization.models import Unit
 from motcua.organization.services import assign_role
@@ -65,6 +65,8 @@ class World:
     petition: str             # A's petition about the new dossier, received by unit X
     answered_petition: str    # A's petition, answered and published
     warehouse_document: str   # A's result, in A's electronic data warehouse
+    dead_letter: int = 0      # a failed outbox delivery
+    webhook: int = 0          # a webhook subscription
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,18 @@ PROBES: dict[str, Callable[[World], Probe]] = {
     "GET /api/v1/index/trend": lambda w: Probe("/api/v1/index/trend?unit=000.05.12.H26"),
     "GET /api/v1/index/ranking": lambda w: Probe("/api/v1/index/ranking?unit=000.05.12.H26"),
     "GET /api/v1/export/dossiers.jsonl": lambda w: Probe("/api/v1/export/dossiers.jsonl?unit=000.05.12.H26"),
+    # Integrations and webhooks: system administrators only (none of the callers here).
+    "GET /api/v1/integrations/dead-letters": lambda w: Probe("/api/v1/integrations/dead-letters"),
+    "POST /api/v1/integrations/dead-letters/replay": lambda w: Probe("/api/v1/integrations/dead-letters/replay",
+                                                                     {"consumer": "national_sync"}),
+    "POST /api/v1/integrations/dead-letters/{id}/replay": lambda w: Probe(
+        f"/api/v1/integrations/dead-letters/{w.dead_letter}/replay", {}),
+    "GET /api/v1/webhooks": lambda w: Probe("/api/v1/webhooks"),
+    "POST /api/v1/webhooks": lambda w: Probe("/api/v1/webhooks", {
+        "name": "Nền tảng chia sẻ", "url": "https://lgsp.example.vn/hooks", "topics": ["dossier.status_changed"]}),
+    "GET /api/v1/webhooks/{id}": lambda w: Probe(f"/api/v1/webhooks/{w.webhook}"),
+    "PATCH /api/v1/webhooks/{id}": lambda w: Probe(f"/api/v1/webhooks/{w.webhook}", {"active": False}),
+    "DELETE /api/v1/webhooks/{id}": lambda w: Probe(f"/api/v1/webhooks/{w.webhook}"),
 }
 
 
@@ -203,7 +217,12 @@ def world(api, frozen_clock) -> World:  # noqa: F811 - the imported fixture
         **TUS, "authorization": f"Bearer {citizen.token}", "Upload-Length": str(len(MINIMAL_PDF)),
         "Upload-Metadata": "filename ZG9uLnBkZg=="}) for _ in range(2)]
     assert [u.status_code for u in uploads] == [201, 201], uploads[0].content
+    webhook = WebhookSubscription.objects.create(name="LGSP", url="https://lgsp.example.vn/hooks",
+                                                 secret="s" * 32)
+    dead = OutboxDelivery.objects.filter(event__key=new["code"]).first()
+    OutboxDelivery.objects.filter(pk=dead.pk).update(status=DeliveryStatus.FAILED, last_error="HTTP 422")
     return World(
+        dead_letter=dead.pk, webhook=webhook.pk,
         upload=uploads[0]["Location"], doomed_upload=uploads[1]["Location"], petition=petition.code,
         answered_petition=answered.code,
         new_dossier=new["code"], new_dossier_file=new["components"][0]["files"][0]["id"], scan=scan,
@@ -234,6 +253,9 @@ def call(client: Client, operation: str, probe: Probe, headers: dict[str, str], 
     with transaction.atomic():
         if method == "GET":
             status = client.get(probe.path, headers=headers).status_code
+        elif method == "PATCH" and probe.raw is None:
+            status = client.patch(probe.path, body or {}, content_type="application/json",
+                                  headers=headers).status_code
         elif method in ("HEAD", "OPTIONS", "DELETE", "PATCH"):
             status = client.generic(method, probe.path, data=probe.raw or b"",
                                     content_type="application/offset+octet-stream", headers=headers).status_code
