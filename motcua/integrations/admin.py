@@ -88,3 +88,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     readonly_fields = ["user", "event", "key", "topic", "title_vi", "title_en", "body_vi", "body_en", "created_at",
                        "read_at"]
     show_full_result_count = False
+
+
+# The national sync's local messages and webhook subscriptions.
+from . import sync_admin  # noqa: E402, F401

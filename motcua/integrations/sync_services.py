@@ -118,6 +118,8 @@ def update_subscription(subscription_id: int, changes: dict[str, Any]) -> Webhoo
                                 topics=subscription.topics, units=subscription.units,
                                 procedure_fields=subscription.procedure_fields, active=subscription.active)
         for key, value in changes.items():
+            if key == "secret" and not value:
+                continue  # an empty secret keeps the current one; give a new one to rotate it
             if hasattr(data, key) and value is not None:
                 setattr(data, key, _unique(value) if isinstance(value, list) else value)
         _check(data)

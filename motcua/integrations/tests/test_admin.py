@@ -48,3 +48,24 @@ def test_the_retry_now_action(client, superuser, failed):
     assert outbox.deliver_pending() == 1
     failed.refresh_from_db()
     assert failed.status == DeliveryStatus.DELIVERED
+
+
+def test_webhook_subscriptions_in_the_admin_go_through_the_services(client, superuser):
+    from motcua.integrations.models import WebhookSubscription
+
+    client.force_login(superuser)
+    form = {"name": "LGSP", "url": "https://lgsp.example.vn/hooks", "secret": "", "topics": '["dossier.updated"]',
+            "units": "[]", "procedure_fields": "[]", "active": "on"}
+    assert client.post("/admin/integrations/webhooksubscription/add/", form).status_code == 302
+    hook = WebhookSubscription.objects.get()
+    assert len(hook.secret) >= 32 and hook.topics == ["dossier.updated"]
+    secret = hook.secret
+    changed = client.post(f"/admin/integrations/webhooksubscription/{hook.pk}/change/", {**form, "name": "LGSP 2"})
+    assert changed.status_code == 302
+    hook.refresh_from_db()
+    assert (hook.name, hook.secret) == ("LGSP 2", secret)  # an empty secret keeps the current one
+    bad = client.post("/admin/integrations/webhooksubscription/add/", {**form, "url": "ftp://files.example.vn/x", "topics": '["x"]'},
+                      HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 200 and WebhookSubscription.objects.count() == 1
+    assert "Not a topic webhooks can receive" in bad.content.decode()
+    assert client.get("/admin/integrations/nationalsyncmessage/").status_code == 200
