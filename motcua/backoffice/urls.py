@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import digitization_views, petition_views, report_views, views
+from . import dead_letter_views, digitization_views, petition_views, report_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -23,4 +23,8 @@ urlpatterns = [
     path("digitization/", digitization_views.digitization, name="digitization"),
     path("digitization/<int:pk>/", digitization_views.digitization_batch, name="digitization_batch"),
     path("reports/digitization/", digitization_views.digitization_report, name="digitization_report"),
+    # Integrations (system administrators): outbox deliveries that gave up, and their replay.
+    path("dead-letters/", dead_letter_views.dead_letters, name="dead_letters"),
+    path("dead-letters/replay/", dead_letter_views.replay_all, name="dead_letters_replay_all"),
+    path("dead-letters/<int:delivery_id>/replay/", dead_letter_views.replay, name="dead_letter_replay"),
 ]

@@ -63,6 +63,7 @@ def home(request: HttpRequest) -> HttpResponse:
     counts = [{"name": name, "title": str(title), "count": queries.inbox(request.user, name).count()}
               for name, title in INBOX_TITLES.items()]
     from motcua.dossiers.reports import report_units
+    from motcua.integrations.sync_queries import is_operator
     from motcua.petitions import queries as petition_queries
 
     from .petition_views import INBOX_TITLES as PETITION_INBOXES
@@ -72,7 +73,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "backoffice/home.html", {
         "roles": roles_of(request.user), "delegations": active_delegations_to(request.user), "inboxes": counts,
         "desk": _desk_procedures(request.user), "petition_inboxes": petitions,
-        "reports": bool(report_units(request.user)),
+        "reports": bool(report_units(request.user)), "integrations": is_operator(request.user),
     })
 
 

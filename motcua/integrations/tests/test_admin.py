@@ -64,8 +64,8 @@ def test_webhook_subscriptions_in_the_admin_go_through_the_services(client, supe
     assert changed.status_code == 302
     hook.refresh_from_db()
     assert (hook.name, hook.secret) == ("LGSP 2", secret)  # an empty secret keeps the current one
-    bad = client.post("/admin/integrations/webhooksubscription/add/", {**form, "url": "ftp://files.example.vn/x", "topics": '["x"]'},
-                      HTTP_ACCEPT_LANGUAGE="en")
+    bad = client.post("/admin/integrations/webhooksubscription/add/",
+                      {**form, "url": "ftp://files.example.vn/x", "topics": '["x"]'}, HTTP_ACCEPT_LANGUAGE="en")
     assert bad.status_code == 200 and WebhookSubscription.objects.count() == 1
     assert "Not a topic webhooks can receive" in bad.content.decode()
     assert client.get("/admin/integrations/nationalsyncmessage/").status_code == 200
