@@ -74,7 +74,7 @@ def test_two_delivery_loops_keep_per_key_order(pg_site: Site, tmp_path) -> None:
     time.sleep(3)  # both have set Django up
     go.touch()
     outputs = [worker.communicate(timeout=180) for worker in workers]
-    for worker, (out, err) in zip(workers, outputs, strict=True):
+    for worker, (_out, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err[-4000:]
     claimed = [json.loads(out.strip().splitlines()[-1])["claimed"] for out, _err in outputs]
     assert sum(claimed) == KEYS * ROUNDS  # each delivery claimed once
