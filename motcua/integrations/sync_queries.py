@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from motcua.core.paging import keyset_page
 from motcua.organization.models import Role
 from motcua.organization.queries import has_role
 
@@ -31,12 +32,8 @@ def dead_letters(consumer: str = "", *, before: int | None = None, limit: int = 
         rows = rows.filter(consumer__startswith=consumer)
     elif consumer:
         rows = rows.filter(consumer=consumer)
-    if before is not None:
-        rows = rows.filter(id__lt=before)
-    items = list(rows.order_by("-id")[: limit + 1])
-    more = len(items) > limit
-    items = items[:limit]
-    return DeadLetterPage(items=items, next_cursor=str(items[-1].pk) if more and items else None)
+    items, cursor = keyset_page(rows, str(before or ""), limit)
+    return DeadLetterPage(items=items, next_cursor=cursor or None)
 
 
 def dead_letter(delivery_id: int) -> OutboxDelivery | None:
