@@ -12,8 +12,7 @@ lease that ran out), so handlers must be idempotent — key the rows they create
 get_or_create). A handler registered `atomic=True` (the default) runs in one transaction with its "delivered" mark, so
 its database writes happen exactly once; `atomic=False` is for handlers that talk to the outside world (e-mail, HTTP),
 which must not hold a database transaction (on SQLite, a write lock) while they wait. Deliveries of one consumer come
-roughly in event order but retries reorder them: a consumer that needs order reads it from the payload
-(e.g. the dossier event's `seq`).
+roughly in event order but retries reorder them, unless the consumer is `ordered` (below).
 
 A failing handler is retried with exponential backoff: after the n-th failed attempt it waits
 `MOTCUA_OUTBOX_RETRY_BASE_SECONDS` (30) × 2^(n−1), at most `MOTCUA_OUTBOX_RETRY_MAX_SECONDS` (3600); after

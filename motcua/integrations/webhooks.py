@@ -25,13 +25,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-import time
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models.signals import post_delete, post_save
 
 from motcua.catalog.models import Procedure
 from motcua.core import clock
@@ -48,33 +45,11 @@ TOPICS = ("dossier.status_changed", "dossier.updated", "dossier.rated", "result.
 SIGNATURE_HEADER = "X-Motcua-Signature"
 EVENT_ID_HEADER = "X-Motcua-Event-Id"
 TOPIC_HEADER = "X-Motcua-Topic"
-# Active subscriptions are read at most this often per process (saves and deletes in the process clear it at once).
-CACHE_SECONDS = 5.0
-
-_cache_lock = threading.Lock()
-_cache: tuple[float, list[WebhookSubscription]] | None = None
-
-
-def forget_subscriptions(*_args: Any, **_kwargs: Any) -> None:
-    """Drop this process's cached list of active subscriptions (after a change)."""
-    global _cache
-    with _cache_lock:
-        _cache = None
-
-
-post_save.connect(forget_subscriptions, sender=WebhookSubscription, dispatch_uid="webhooks-cache-save")
-post_delete.connect(forget_subscriptions, sender=WebhookSubscription, dispatch_uid="webhooks-cache-delete")
 
 
 def _active() -> list[WebhookSubscription]:
-    global _cache
-    with _cache_lock:
-        if _cache is not None and time.monotonic() - _cache[0] < CACHE_SECONDS:
-            return _cache[1]
-    rows = list(WebhookSubscription.objects.filter(active=True).only("id", "topics", "units", "procedure_fields"))
-    with _cache_lock:
-        _cache = (time.monotonic(), rows)
-    return rows
+    """The active subscriptions (read at every emit: a small table, and a change is seen by the next event at once)."""
+    return list(WebhookSubscription.objects.filter(active=True).only("id", "topics", "units", "procedure_fields"))
 
 
 def _field_of(payload: dict[str, Any]) -> str:

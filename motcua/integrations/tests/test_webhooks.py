@@ -53,12 +53,10 @@ class Receiver:
 
 @pytest.fixture
 def family() -> Iterator[None]:
-    """The webhook consumer family (the integrations tests set it aside: put it back), with a fresh cache."""
+    """The webhook consumer family (the integrations tests set it aside: put it back)."""
     outbox.register_family(webhooks.PREFIX, webhooks.subscribers, webhooks.deliver, atomic=False, ordered=True)
-    webhooks.forget_subscriptions()
     yield
     outbox.unregister_family(webhooks.PREFIX)
-    webhooks.forget_subscriptions()
 
 
 @pytest.fixture
