@@ -209,3 +209,45 @@ def test_wrong_credentials_are_a_permanent_failure(api, frozen_clock, portal, se
     outbox.deliver_pending()
     [dead] = outbox.failed_deliveries(national.CONSUMER)
     assert "HTTP 401" in dead.last_error
+
+
+def test_the_fake_national_portal_command(tmp_path):
+    """`manage.py fake_national_portal` as an operator runs it: credentials, duplicates dropped, /received."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = tmp_path / "received.sqlite3"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "motcua.settings", "MOTCUA_DATA_DIR": str(tmp_path)}
+    server = subprocess.Popen([sys.executable, "manage.py", "fake_national_portal", "--port", str(port),
+                               "--store", str(store), "--token", TOKEN], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        for _ in range(300):
+            try:
+                requests.get(url + "received", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        message = {"event_id": "7-add", "operation": "add", "dossier": "X-1", "data": {"MaHoSo": "X-1"}}
+        assert requests.post(url, json=message, timeout=5).status_code == 401
+        first = requests.post(url, json=message, headers=auth, timeout=5)
+        again = requests.post(url, json=message, headers=auth, timeout=5)
+        assert (first.json(), again.json()) == ({"stored": True, "duplicate": False},
+                                                {"stored": False, "duplicate": True})
+        assert requests.post(url, data=b"not json", headers=auth, timeout=5).status_code == 400
+        received = requests.get(url + "received", params={"dossier": "X-1"}, headers=auth, timeout=5).json()
+        assert received == {"items": [message]}
+        assert requests.get(url + "received", timeout=5).status_code == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
