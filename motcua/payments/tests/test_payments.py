@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from motcua.catalog.models import Fee, Procedure
-from motcua.dossiers.tests.conftest import first_registration
 from motcua.dossiers.models import Dossier
+from motcua.dossiers.tests.conftest import first_registration
 from motcua.integrations.models import OutboxEvent
 from motcua.payments import gateways, services
 from motcua.payments.models import Payment, SandboxCharge
