@@ -38,6 +38,8 @@ from motcua.integrations.models import Notification
 from motcua.integrations.outbox import deliver_pending
 from motcua.organization.models import Unit
 from motcua.organization.services import assign_role
+from motcua.payments import gateways
+from motcua.payments import services as payments
 from motcua.petitions import services as petitions
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +67,9 @@ class World:
     petition: str             # A's petition about the new dossier, received by unit X
     answered_petition: str    # A's petition, answered and published
     warehouse_document: str   # A's result, in A's electronic data warehouse
+    paying_dossier: str       # A's dossier in status 6: one obligation paid online, a second one due
+    paid_payment: str         # the reference of the paid one (it has a receipt)
+    pending_payment: str      # the reference of A's pending payment of the second one
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,12 @@ PROBES: dict[str, Callable[[World], Probe]] = {
     "GET /api/v1/index/trend": lambda w: Probe("/api/v1/index/trend?unit=000.05.12.H26"),
     "GET /api/v1/index/ranking": lambda w: Probe("/api/v1/index/ranking?unit=000.05.12.H26"),
     "GET /api/v1/export/dossiers.jsonl": lambda w: Probe("/api/v1/export/dossiers.jsonl?unit=000.05.12.H26"),
+    "POST /api/v1/dossiers/{code}/payments": lambda w: Probe(f"/api/v1/dossiers/{w.paying_dossier}/payments", {}),
+    "GET /api/v1/dossiers/{code}/payments": lambda w: Probe(f"/api/v1/dossiers/{w.paying_dossier}/payments"),
+    "GET /api/v1/dossiers/{code}/payments/{reference}/receipt.pdf": lambda w: Probe(
+        f"/api/v1/dossiers/{w.paying_dossier}/payments/{w.paid_payment}/receipt.pdf"),
+    "POST /api/v1/payments/callback/{gateway}": lambda w: Probe("/api/v1/payments/callback/sandbox", gateways.signed(
+        {"ref": w.pending_payment, "amount": 30000, "status": "success", "txn": "SBX-PROBE"})),
 }
 
 
@@ -203,7 +214,15 @@ def world(api, frozen_clock) -> World:  # noqa: F811 - the imported fixture
         **TUS, "authorization": f"Bearer {citizen.token}", "Upload-Length": str(len(MINIMAL_PDF)),
         "Upload-Metadata": "filename ZG9uLnBkZg=="}) for _ in range(2)]
     assert [u.status_code for u in uploads] == [201, 201], uploads[0].content
+    paying = citizen.post("/api/v1/dossiers", first_registration(citizen)).json()["code"]
+    assert onestop.act(paying, "accept").status_code == 200
+    assert onestop.act(paying, "request_payment", {"amount_vnd": 50000}).status_code == 200
+    paid = citizen.post(f"/api/v1/dossiers/{paying}/payments").json()["payment"]["reference"]
+    payments.callback("sandbox", gateways.signed({"ref": paid, "amount": 50000, "status": "success", "txn": "SBX-1"}))
+    assert onestop.act(paying, "request_payment", {"amount_vnd": 30000}).status_code == 200
+    pending = citizen.post(f"/api/v1/dossiers/{paying}/payments").json()["payment"]["reference"]
     return World(
+        paying_dossier=paying, paid_payment=paid, pending_payment=pending,
         upload=uploads[0]["Location"], doomed_upload=uploads[1]["Location"], petition=petition.code,
         answered_petition=answered.code,
         new_dossier=new["code"], new_dossier_file=new["components"][0]["files"][0]["id"], scan=scan,
