@@ -8,5 +8,5 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations and outbox")
 
     def ready(self) -> None:
-        # Registers the outbox consumers (notifications, e-mail) in every process: web, worker, commands.
-        from . import consumers  # noqa: F401
+        # Registers the outbox consumers (notifications, e-mail, SMS) in every process: web, worker, commands.
+        from . import consumers, sms  # noqa: F401

@@ -172,6 +172,8 @@ PROBES: dict[str, Callable[[World], Probe]] = {
     "GET /api/v1/dossiers/{code}/payments": lambda w: Probe(f"/api/v1/dossiers/{w.paying_dossier}/payments"),
     "GET /api/v1/dossiers/{code}/payments/{reference}/receipt.pdf": lambda w: Probe(
         f"/api/v1/dossiers/{w.paying_dossier}/payments/{w.paid_payment}/receipt.pdf"),
+    "GET /api/v1/me/notifications": lambda w: Probe("/api/v1/me/notifications"),
+    "PUT /api/v1/me/notifications": lambda w: Probe("/api/v1/me/notifications", {"sms": False, "language": "en"}),
     "POST /api/v1/payments/callback/{gateway}": lambda w: Probe("/api/v1/payments/callback/sandbox", gateways.signed(
         {"ref": w.pending_payment, "amount": 30000, "status": "success", "txn": "SBX-PROBE"})),
 }
@@ -256,6 +258,8 @@ def call(client: Client, operation: str, probe: Probe, headers: dict[str, str], 
         elif method in ("HEAD", "OPTIONS", "DELETE", "PATCH"):
             status = client.generic(method, probe.path, data=probe.raw or b"",
                                     content_type="application/offset+octet-stream", headers=headers).status_code
+        elif method == "PUT":
+            status = client.put(probe.path, body or {}, content_type="application/json", headers=headers).status_code
         elif probe.multipart:
             status = client.post(probe.path, body, headers=headers).status_code
         else:
