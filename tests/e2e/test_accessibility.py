@@ -78,6 +78,7 @@ def test_key_pages_have_no_serious_accessibility_violations(live_server, browser
         ("/backoffice/", "inbox", "onestop.demo"), (f"/backoffice/dossiers/{dossier}/", "workspace", "handler.demo"),
         ("/petitions/", "petitions", None), ("/petitions/new/", "petition-new", None),
         ("/my/documents/", "my-documents", "citizen.demo"), ("/backoffice/index/", "index", "admin.demo"),
+        ("/account/notifications/settings/", "notification-settings", "citizen.demo"),
     ]
     problems: list[str] = []
     for lang in ("vi", "en"):
