@@ -4,9 +4,6 @@ callbacks delivered twice, two reconciliation runs); it is settled once, the dos
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +11,7 @@ import pytest
 from motcua.demo.samples import FIRST_REGISTRATION_FORM as FORM
 from motcua.demo.samples import MINIMAL_PDF
 
-from .conftest import REPO, Site
+from .conftest import Site, run_together
 
 pytestmark = pytest.mark.postgres
 
@@ -85,30 +82,7 @@ KINDS = ["callback", "reconcile", "callback", "reconcile", "callback", "reconcil
 def test_callbacks_racing_reconciliation_settle_once(pg_site: Site, tmp_path: Path) -> None:
     setup = pg_site.run("-c", SETUP, json.dumps({"form": FORM, "pdf": MINIMAL_PDF.decode("latin-1")}))
     made = json.loads(setup.stdout.strip().splitlines()[-1])
-    go = tmp_path / "go"
-    racers = []
-    try:
-        for index, kind in enumerate(KINDS):
-            spec = {"kind": kind, "ref": made["ref"], "go": str(go), "ready": str(tmp_path / f"ready-{index}")}
-            racers.append(subprocess.Popen([sys.executable, "-c", RACER, json.dumps(spec)], cwd=REPO,
-                                           env=pg_site.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                           text=True))
-        deadline = time.monotonic() + 60
-        while sum((tmp_path / f"ready-{i}").exists() for i in range(len(KINDS))) < len(KINDS):
-            if time.monotonic() > deadline or any(r.poll() not in (None, 0) for r in racers):
-                break
-            time.sleep(0.01)
-        go.touch()
-        reports = []
-        for racer in racers:
-            stdout, stderr = racer.communicate(timeout=120)
-            assert racer.returncode == 0, stderr[-4000:]
-            reports.append(json.loads(stdout.strip().splitlines()[-1]))
-    finally:
-        for racer in racers:
-            if racer.poll() is None:
-                racer.kill()
-                racer.wait(timeout=10)
+    reports = run_together(pg_site, tmp_path, RACER, [{"kind": kind, "ref": made["ref"]} for kind in KINDS])
     assert [r["error"] for r in reports if r["error"]] == []
     assert sum(r["changed"] for r in reports) == 1
     assert pg_site.query("SELECT status, transaction_id FROM payments_payment WHERE reference = %s",
