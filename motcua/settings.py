@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "motcua.results",
     "motcua.index766",
     "motcua.petitions",
+    "motcua.payments",
     "motcua.portal",
     "motcua.backoffice",
     "motcua.demo",
@@ -286,6 +287,26 @@ MOTCUA_WEBHOOK_CONNECT_TIMEOUT = float(env("WEBHOOK_CONNECT_TIMEOUT", "5"))
 MOTCUA_WEBHOOK_TIMEOUT = float(env("WEBHOOK_TIMEOUT", "15"))
 # The portal's public address, for links in e-mails (tracking pages).
 MOTCUA_PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000")
+# Payments (motcua.payments, docs/configuration.md "Payments"): the gateway adapter (`sandbox`: the local stand-in
+# pages under /sandbox/pay/; `http`: a real gateway at PAYMENT_HTTP_URL), the secret shared with it for the HMAC-SHA256
+# signatures (empty: one derived from SECRET_KEY, for the sandbox only), the merchant code, the HTTP timeout; pending
+# payments older than RECONCILE_MINUTES are asked about by reconciliation and expired after EXPIRE_MINUTES; whether
+# the procedure's fees are payable online from submission (else only after `request_payment`, status 6).
+MOTCUA_PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", "sandbox")
+MOTCUA_PAYMENT_SECRET = env("PAYMENT_SECRET")
+MOTCUA_PAYMENT_HTTP_URL = env("PAYMENT_HTTP_URL")
+MOTCUA_PAYMENT_MERCHANT = env("PAYMENT_MERCHANT", "MOTCUA")
+MOTCUA_PAYMENT_HTTP_TIMEOUT = env_int("PAYMENT_HTTP_TIMEOUT", 10)
+MOTCUA_PAYMENT_RECONCILE_MINUTES = env_int("PAYMENT_RECONCILE_MINUTES", 15)
+MOTCUA_PAYMENT_EXPIRE_MINUTES = env_int("PAYMENT_EXPIRE_MINUTES", 24 * 60)
+MOTCUA_PAYMENT_FEES_AT_SUBMISSION = env_bool("PAYMENT_FEES_AT_SUBMISSION", True)
+# SMS notifications (motcua.integrations.sms): `console` (logs the message) or `http` (POST {to, text} as JSON to
+# SMS_HTTP_URL with `Authorization: Bearer SMS_HTTP_TOKEN`); the timeout; SMS without Vietnamese diacritics.
+MOTCUA_SMS_BACKEND = env("SMS_BACKEND", "console")
+MOTCUA_SMS_HTTP_URL = env("SMS_HTTP_URL")
+MOTCUA_SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN")
+MOTCUA_SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 10)
+MOTCUA_SMS_ASCII = env_bool("SMS_ASCII", True)
 # Public tracking: requests per window (seconds) per client address.
 MOTCUA_TRACK_RATE = (env_int("TRACK_RATE_LIMIT", 60), env_int("TRACK_RATE_WINDOW", 60))
 # Public verification of results (each check of a PDF validates its signatures: CPU worth limiting per address).

@@ -28,6 +28,7 @@ from motcua.dossiers import actions, queries, services, slips
 from motcua.dossiers.models import Channel, Dossier
 from motcua.organization.models import Role, Unit
 from motcua.organization.queries import active_delegations_to, has_role, roles_of
+from motcua.payments import queries as payment_queries
 from motcua.portal import forms_render as fr
 
 PAGE_SIZE = 30
@@ -272,7 +273,7 @@ def _workspace(request: HttpRequest, dossier: Dossier, *, posted: str = "", exc:
         "timeline": slips.timeline(queries.history(dossier, user), lang),
         "forms": forms, "summary": summary, "posted": posted, "slips": slips.available(dossier), "rating": rating,
         "title": str(ACTION_TITLES.get(posted, posted)), "can_scan": can_scan(user, dossier),
-        "scan_errors": scan_errors or [],
+        "scan_errors": scan_errors or [], "payments": payment_queries.payments_of(dossier),
     }, status=exc.status if exc else (422 if scan_errors else 200))
 
 

@@ -14,9 +14,13 @@ def fold(text: str) -> str:
     NFD splits a letter from its combining marks, which are dropped; đ/Đ is a letter of its own (no decomposition) and
     is mapped to d by hand.
     """
+    return _SPACES.sub(" ", without_diacritics(text)).strip().lower()
+
+
+def without_diacritics(text: str) -> str:
+    """`text` without Vietnamese diacritics, case kept ("Hồ sơ Đã" -> "Ho so Da"): for SMS in plain ASCII."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", stripped).strip().lower()
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def search_terms(query: str) -> list[str]:

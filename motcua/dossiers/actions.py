@@ -206,7 +206,11 @@ def _request_payment(dossier: Dossier, actor: Actor, payload: dict[str, Any], no
 def _pay(dossier: Dossier, actor: Actor, payload: dict[str, Any], now: datetime) -> tuple[str, dict[str, Any]]:
     transaction_id = _text(payload, "transaction_id", limit=100)
     _resume(dossier, now)
-    return _text(payload, "note"), {"transaction_id": transaction_id, "payment_status": "success"}
+    data: dict[str, Any] = {"transaction_id": transaction_id, "payment_status": "success"}
+    if actor.role == "gateway":  # settled by motcua.payments from a signed gateway answer: an online payment
+        data.update({k: payload[k] for k in ("gateway", "reference", "receipt", "amount_vnd") if k in payload},
+                    online=True)
+    return _text(payload, "note"), data
 
 
 def _decide(outcome: str) -> Run:

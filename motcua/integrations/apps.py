@@ -8,6 +8,6 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations and outbox")
 
     def ready(self) -> None:
-        # Registers the outbox consumers (notifications, e-mail) in every process: web, worker, commands.
+        # Registers the outbox consumers (notifications, e-mail, SMS) in every process: web, worker, commands.
         # Also the national portal sync and the webhooks (ordered consumers of dossier events).
-        from . import consumers, national, webhooks  # noqa: F401
+        from . import consumers, national, sms, webhooks  # noqa: F401

@@ -26,7 +26,8 @@ without "code", "status_label" or "procedure_name" cannot be written about: its 
 
 Texts: a notification stores its title and body in Vietnamese (`title_vi`, `body_vi`) and in English (`title_en`,
 `body_en`); pages and the API show the reader's language. An e-mail carries Vietnamese first, then English, in one
-message. These texts are written here in both languages (they are content sent to people, not UI strings).
+message. These texts are templates in both languages (`templates/notifications/*.txt`: content sent to people, not UI
+strings). Each channel honours the applicant's preferences (`preferences.py`); SMS is in `sms.py`.
 """
 
 from __future__ import annotations
@@ -38,10 +39,12 @@ from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from motcua.identity.models import User
 
+from . import preferences
 from .models import Notification, OutboxEvent
 from .outbox import PermanentFailure, consumer
 
@@ -111,27 +114,27 @@ def tracking_url(code: str, lookup_key: str) -> str:
     return f"{url}?{urlencode({'key': lookup_key})}" if lookup_key else url
 
 
+def render_text(name: str, context: dict[str, Any]) -> str:
+    """A notification text from `integrations/templates/notifications/<name>` (plain text, no HTML escaping)."""
+    return render_to_string(f"notifications/{name}", context).strip()
+
+
+def text_context(payload: dict[str, Any], lang: str) -> dict[str, Any]:
+    """What the templates of a status change say, in `lang`."""
+    return {"code": payload["code"], "status": _text(payload["status_label"], lang),
+            "procedure": _text(payload["procedure_name"], lang), "due": _local_time(payload.get("due_at")),
+            "note": str(payload.get("note") or "").strip(),
+            "link": tracking_url(payload["code"], str(payload.get("lookup_key") or ""))}
+
+
 def status_texts(payload: dict[str, Any]) -> dict[str, str]:
-    """Title and body of a status change, in Vietnamese and English: keys title_vi, title_en, body_vi, body_en."""
-    code = payload["code"]
-    due = _local_time(payload.get("due_at"))
-    note = str(payload.get("note") or "").strip()
-    texts = {
-        "title_vi": f"Hồ sơ {code}: {_text(payload['status_label'], 'vi')}",
-        "title_en": f"Dossier {code}: {_text(payload['status_label'], 'en')}",
-    }
-    body_vi = [f"Thủ tục: {_text(payload['procedure_name'], 'vi')}",
-               f"Trạng thái mới: {_text(payload['status_label'], 'vi')}"]
-    body_en = [f"Procedure: {_text(payload['procedure_name'], 'en')}",
-               f"New status: {_text(payload['status_label'], 'en')}"]
-    if due:
-        body_vi.append(f"Hẹn trả kết quả: {due}")
-        body_en.append(f"Result due: {due}")
-    if note:
-        body_vi.append(f"Ghi chú: {note}")
-        body_en.append(f"Note: {note}")
-    texts["body_vi"] = "\n".join(body_vi)
-    texts["body_en"] = "\n".join(body_en)
+    """Title and body of a status change, in Vietnamese and English: keys title_vi, title_en, body_vi, body_en
+    (templates `notifications/status_changed_title.<lang>.txt` and `notifications/status_changed.<lang>.txt`)."""
+    texts = {}
+    for lang in ("vi", "en"):
+        context = text_context(payload, lang)
+        texts[f"title_{lang}"] = render_text(f"status_changed_title.{lang}.txt", context)
+        texts[f"body_{lang}"] = render_text(f"status_changed.{lang}.txt", context)
     return texts
 
 
@@ -146,6 +149,8 @@ def notify_applicant(event: OutboxEvent) -> None:
     user = User.objects.filter(pk=payload["applicant_id"]).first()
     if user is None:
         logger.warning("Event #%s: applicant %s no longer exists; no notification.", event.pk, payload["applicant_id"])
+        return
+    if not preferences.wants(user.pk, "in_app"):
         return
     texts = status_texts(payload)
     Notification.objects.get_or_create(
@@ -163,27 +168,11 @@ def email_applicant(event: OutboxEvent) -> None:
     address = str(payload.get("applicant_email") or "").strip()
     if not address:
         return
+    if not preferences.wants(payload.get("applicant_id"), "email"):
+        return
     texts = status_texts(payload)
     link = tracking_url(payload["code"], str(payload.get("lookup_key") or ""))
     name = str(payload.get("applicant_name") or "").strip()
     subject = f"{texts['title_vi']} / {texts['title_en']}".replace("\n", " ").replace("\r", " ")
-    body = "\n".join([
-        f"Kính gửi {name}," if name else "Kính gửi Quý ông/bà,",
-        "",
-        texts["body_vi"],
-        "",
-        f"Theo dõi hồ sơ tại: {link}",
-        "",
-        "Thư này được gửi tự động, xin vui lòng không trả lời.",
-        "",
-        "-----",
-        "",
-        f"Dear {name}," if name else "Dear applicant,",
-        "",
-        texts["body_en"],
-        "",
-        f"Follow your dossier at: {link}",
-        "",
-        "This message was sent automatically; please do not reply.",
-    ])
+    body = render_text("status_changed_email.txt", {"name": name, "link": link, **texts})
     send_mail(subject, body, None, [address], fail_silently=False)

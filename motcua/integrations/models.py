@@ -102,5 +102,26 @@ class Notification(models.Model):
         return self.read_at is not None
 
 
+class NotificationPreference(models.Model):
+    """How an account wants to hear about its dossiers: channels on or off, and the language of SMS. No row: every
+    channel on, Vietnamese. The SMS number is the account's phone (identity.User.phone)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.CASCADE,
+                                related_name="notification_preference")
+    email = models.BooleanField(_("e-mail"), default=True)
+    sms = models.BooleanField(_("SMS"), default=True)
+    in_app = models.BooleanField(_("in-app"), default=True)
+    language = models.CharField(_("language"), max_length=2, default="vi",
+                                choices=[("vi", "Tiếng Việt"), ("en", "English")])
+    updated_at = models.DateTimeField(_("updated at"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: e-mail {self.email}, SMS {self.sms}, in-app {self.in_app} ({self.language})"
+
+
 # The national sync's local stand-in and webhook subscriptions live in their own module.
 from .sync_models import NationalSyncMessage, WebhookSubscription  # noqa: E402, F401

@@ -3,7 +3,6 @@ rate) and its slips; and the public tracking page. Thin: queries read; services 
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from motcua.core.errors import DomainError, FieldError, ValidationFailed, active
 from motcua.dossiers import actions, queries, services, slips
 from motcua.dossiers.models import FINISHED, PAUSED, Dossier, Status
 from motcua.organization.models import Unit
+from motcua.payments import queries as payment_queries
 
 from . import forms_render as fr
 
@@ -142,10 +142,6 @@ def _perform(request: HttpRequest, dossier: Dossier, action: str) -> str:
     if action == "withdraw":
         actions.act(user, dossier, "withdraw", {"reason": str(post.get("reason", ""))})
         return _("The dossier was withdrawn: its processing is stopped.")
-    if action == "pay":
-        actions.act(user, dossier, "pay", {"transaction_id": f"SIM-{secrets.token_hex(6).upper()}",
-                                           "note": _("Simulated payment")})
-        return _("Payment received (simulation).")
     # Anything else answers as an action not allowed now: 409, naming the allowed ones.
     actions.act(user, dossier, action, {})
     return _("Done.")
@@ -192,7 +188,6 @@ def _detail(request: HttpRequest, dossier: Dossier, *, action: str = "", exc: Do
     labels.update({f"components.{c.code}": c.name for c in components_in})
     labels.update({"reason": _("Reason"), "score": _("Your rating"), "comment": _("Comment"), "note": _("Note")})
     supplement_request = last_event(dossier, "request_supplement") if "supplement" in allowed else None
-    payment_request = last_event(dossier, "request_payment") if "pay" in allowed else None
     context = {
         "dossier": dossier, "status_label": slips.status_label(dossier.status), "late": fr.is_late(dossier),
         "procedure_name": dossier.version.text("name", lang),
@@ -202,10 +197,12 @@ def _detail(request: HttpRequest, dossier: Dossier, *, action: str = "", exc: Do
         "components": fr.dossier_components(dossier, lang),
         "form_rows": fr.form_rows(dossier.version.form_schema, dossier.form_data, lang),
         "allowed": allowed, "can_rate": can_rate, "rating": rating, "scores": [1, 2, 3, 4, 5],
-        "supplement_request": supplement_request, "payment_request": payment_request,
+        "supplement_request": supplement_request,
         "eform": eform, "components_in": components_in, "posted_action": action if exc else "",
         "errors": errors, "summary": fr.error_summary(errors, labels),
         "post": request.POST if exc else {}, "slips": slips.available(dossier),
+        "payments": payment_queries.payments_of(dossier),
+        "due": payment_queries.amounts_due(dossier) if actions.is_party(dossier, user) else [],
     }
     return render(request, "portal/dossiers/detail.html", context, status=exc.status if exc else 200)
 

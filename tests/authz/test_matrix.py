@@ -38,6 +38,8 @@ from motcua.integrations.models import DeliveryStatus, Notification, OutboxDeliv
 from motcua.integrations.outbox import deliver_pending
 from motcua.organization.models import Unit
 from motcua.organization.services import assign_role
+from motcua.payments import gateways
+from motcua.payments import services as payments
 from motcua.petitions import services as petitions
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +67,9 @@ class World:
     petition: str             # A's petition about the new dossier, received by unit X
     answered_petition: str    # A's petition, answered and published
     warehouse_document: str   # A's result, in A's electronic data warehouse
+    paying_dossier: str       # A's dossier in status 6: one obligation paid online, a second one due
+    paid_payment: str         # the reference of the paid one (it has a receipt)
+    pending_payment: str      # the reference of A's pending payment of the second one
     dead_letter: int = 0      # a failed outbox delivery
     webhook: int = 0          # a webhook subscription
 
@@ -177,6 +182,14 @@ PROBES: dict[str, Callable[[World], Probe]] = {
     "GET /api/v1/webhooks/{id}": lambda w: Probe(f"/api/v1/webhooks/{w.webhook}"),
     "PATCH /api/v1/webhooks/{id}": lambda w: Probe(f"/api/v1/webhooks/{w.webhook}", {"active": False}),
     "DELETE /api/v1/webhooks/{id}": lambda w: Probe(f"/api/v1/webhooks/{w.webhook}"),
+    "POST /api/v1/dossiers/{code}/payments": lambda w: Probe(f"/api/v1/dossiers/{w.paying_dossier}/payments", {}),
+    "GET /api/v1/dossiers/{code}/payments": lambda w: Probe(f"/api/v1/dossiers/{w.paying_dossier}/payments"),
+    "GET /api/v1/dossiers/{code}/payments/{reference}/receipt.pdf": lambda w: Probe(
+        f"/api/v1/dossiers/{w.paying_dossier}/payments/{w.paid_payment}/receipt.pdf"),
+    "GET /api/v1/me/notifications": lambda w: Probe("/api/v1/me/notifications"),
+    "PUT /api/v1/me/notifications": lambda w: Probe("/api/v1/me/notifications", {"sms": False, "language": "en"}),
+    "POST /api/v1/payments/callback/{gateway}": lambda w: Probe("/api/v1/payments/callback/sandbox", gateways.signed(
+        {"ref": w.pending_payment, "amount": 30000, "status": "success", "txn": "SBX-PROBE"})),
 }
 
 
@@ -221,8 +234,16 @@ def world(api, frozen_clock) -> World:  # noqa: F811 - the imported fixture
                                                  secret="s" * 32)
     dead = OutboxDelivery.objects.filter(event__key=new["code"]).first()
     OutboxDelivery.objects.filter(pk=dead.pk).update(status=DeliveryStatus.FAILED, last_error="HTTP 422")
+    paying = citizen.post("/api/v1/dossiers", first_registration(citizen)).json()["code"]
+    assert onestop.act(paying, "accept").status_code == 200
+    assert onestop.act(paying, "request_payment", {"amount_vnd": 50000}).status_code == 200
+    paid = citizen.post(f"/api/v1/dossiers/{paying}/payments").json()["payment"]["reference"]
+    payments.callback("sandbox", gateways.signed({"ref": paid, "amount": 50000, "status": "success", "txn": "SBX-1"}))
+    assert onestop.act(paying, "request_payment", {"amount_vnd": 30000}).status_code == 200
+    pending = citizen.post(f"/api/v1/dossiers/{paying}/payments").json()["payment"]["reference"]
     return World(
         dead_letter=dead.pk, webhook=webhook.pk,
+        paying_dossier=paying, paid_payment=paid, pending_payment=pending,
         upload=uploads[0]["Location"], doomed_upload=uploads[1]["Location"], petition=petition.code,
         answered_petition=answered.code,
         new_dossier=new["code"], new_dossier_file=new["components"][0]["files"][0]["id"], scan=scan,
@@ -259,6 +280,8 @@ def call(client: Client, operation: str, probe: Probe, headers: dict[str, str], 
         elif method in ("HEAD", "OPTIONS", "DELETE", "PATCH"):
             status = client.generic(method, probe.path, data=probe.raw or b"",
                                     content_type="application/offset+octet-stream", headers=headers).status_code
+        elif method == "PUT":
+            status = client.put(probe.path, body or {}, content_type="application/json", headers=headers).status_code
         elif probe.multipart:
             status = client.post(probe.path, body, headers=headers).status_code
         else:

@@ -79,6 +79,7 @@ def test_key_pages_have_no_serious_accessibility_violations(live_server, browser
         ("/petitions/", "petitions", None), ("/petitions/new/", "petition-new", None),
         ("/my/documents/", "my-documents", "citizen.demo"), ("/backoffice/index/", "index", "admin.demo"),
         ("/backoffice/dead-letters/", "dead-letters", "admin.demo"),
+        ("/account/notifications/settings/", "notification-settings", "citizen.demo"),
     ]
     problems: list[str] = []
     for lang in ("vi", "en"):

@@ -6,9 +6,11 @@ with MOTCUA_DATABASE_URL pointing at it, as a deployment would.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -88,3 +90,35 @@ def pg_site(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Si
     site.run("manage.py", "migrate", "--noinput", "-v0")
     site.run("manage.py", "load_demo", "--quiet-accounts")
     return site
+
+
+def run_together(site: Site, tmp_path: Path, code: str, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Start one process of the site per spec running `python -c code <spec as JSON>`, with `ready` (a file the
+    process touches when set up) and `go` (the file it waits for) added to its spec; release them together once all
+    are ready; return the JSON object each printed on its last line."""
+    go = tmp_path / "go"
+    processes = []
+    try:
+        for index, spec in enumerate(specs):
+            argument = json.dumps({**spec, "go": str(go), "ready": str(tmp_path / f"ready-{index}")})
+            processes.append(subprocess.Popen([sys.executable, "-c", code, argument], cwd=REPO, env=site.env,
+                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        deadline = time.monotonic() + 60
+        while sum((tmp_path / f"ready-{index}").exists() for index in range(len(specs))) < len(specs):
+            if time.monotonic() > deadline or any(process.poll() not in (None, 0) for process in processes):
+                break
+            time.sleep(0.01)
+        go.touch()
+        reports = []
+        for process in processes:
+            stdout, stderr = process.communicate(timeout=120)
+            assert process.returncode == 0, f"a process exited with {process.returncode}:\n{stderr[-4000:]}"
+            lines = stdout.strip().splitlines()
+            assert lines, f"a process printed nothing:\n{stderr[-4000:]}"
+            reports.append(json.loads(lines[-1]))
+        return reports
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)

@@ -8,8 +8,6 @@ numbers gapless. The same Idempotency-Key sent by several processes at once must
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +18,7 @@ import pytest
 from motcua.demo.samples import FIRST_REGISTRATION_FORM as FORM
 from motcua.demo.samples import MINIMAL_PDF
 
-from .conftest import REPO, Site
+from .conftest import Site, run_together
 
 pytestmark = pytest.mark.postgres
 
@@ -97,33 +95,8 @@ def upload_components(site: Site) -> list[dict[str, object]]:
 def run_concurrently(site: Site, tmp_path: Path, *, processes: int, count: int, at: datetime, key: str | None,
                      components: list[dict[str, object]] | None = None) -> list[dict[str, object]]:
     """Start `processes` submitting processes, release them together once all are ready, return their reports."""
-    go = tmp_path / "go"
-    spec = worker_spec(count=count, at=at.isoformat(), key=key, go=str(go), components=components)
-    workers = []
-    try:
-        for index in range(processes):
-            argument = json.dumps({**spec, "ready": str(tmp_path / f"ready-{index}")})
-            workers.append(subprocess.Popen([sys.executable, "-c", WORKER, argument], cwd=REPO, env=site.env,
-                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-        deadline = time.monotonic() + 60
-        while sum((tmp_path / f"ready-{index}").exists() for index in range(processes)) < processes:
-            if time.monotonic() > deadline or any(worker.poll() not in (None, 0) for worker in workers):
-                break
-            time.sleep(0.01)
-        go.touch()
-        reports = []
-        for worker in workers:
-            stdout, stderr = worker.communicate(timeout=90)
-            assert worker.returncode == 0, f"a submitting process exited with {worker.returncode}:\n{stderr[-4000:]}"
-            lines = stdout.strip().splitlines()
-            assert lines, f"a submitting process printed nothing:\n{stderr[-4000:]}"
-            reports.append(json.loads(lines[-1]))
-        return reports
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait(timeout=10)
+    spec = worker_spec(count=count, at=at.isoformat(), key=key, components=components)
+    return run_together(site, tmp_path, WORKER, [spec] * processes)
 
 
 def test_concurrent_submissions_get_unique_gapless_codes(pg_site: Site, tmp_path: Path) -> None:

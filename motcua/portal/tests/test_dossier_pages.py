@@ -253,7 +253,7 @@ def test_withdraw_and_the_stop_notice(pages):
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in slip
 
 
-def test_the_simulated_payment(pages):
+def test_paying_through_the_sandbox_gateway(pages):
     citizen = pages("citizen.demo")
     dossier = submit_as(citizen)
     onestop = User.objects.get(username="onestop.demo")
@@ -261,10 +261,17 @@ def test_the_simulated_payment(pages):
     actions.act(onestop, dossier, "request_payment", {"amount_vnd": 50000})
     page = citizen.get(f"/my/dossiers/{dossier.code}/").content.decode()
     assert 'data-testid="form-pay"' in page and "50.000 ₫" in page
-    assert citizen.post(f"/my/dossiers/{dossier.code}/", {"action": "pay"}).status_code == 302
+    to_gateway = citizen.post(f"/my/dossiers/{dossier.code}/pay/")
+    assert to_gateway.status_code == 302 and to_gateway["Location"].startswith("/sandbox/pay/MC")
+    assert "50.000 ₫" in citizen.get(to_gateway["Location"]).content.decode()
+    back = citizen.post(to_gateway["Location"], {"choice": "pay"})
+    assert back.status_code == 302 and back["Location"].endswith(f"/my/dossiers/{dossier.code}/")
     dossier.refresh_from_db()
     assert dossier.status == Status.ACCEPTED
-    assert dossier.events.get(action="pay").data["transaction_id"].startswith("SIM-")
+    paid = dossier.events.get(action="pay").data
+    assert paid["online"] is True and paid["gateway"] == "sandbox" and paid["transaction_id"].startswith("SBX")
+    page = citizen.get(f"/my/dossiers/{dossier.code}/").content.decode()
+    assert 'data-testid="payment-success"' in page and 'data-testid="form-pay"' not in page
 
 
 def test_an_action_the_applicant_may_not_take_answers_409(pages):
