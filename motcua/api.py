@@ -21,8 +21,8 @@ from motcua.identity.api import BearerAuth
 from motcua.identity.api import router as identity_router
 from motcua.index766.api import router as index_router
 from motcua.integrations.api import router as integrations_router
-from motcua.integrations.sync_api import router as sync_router
 from motcua.integrations.preferences_api import router as notification_settings_router
+from motcua.integrations.sync_api import router as sync_router
 from motcua.payments.api import router as payments_router
 from motcua.petitions.api import router as petitions_router
 from motcua.results.api import router as results_router
