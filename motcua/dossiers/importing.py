@@ -754,7 +754,8 @@ def _dossier(plan: _Plan) -> dict[str, Any]:
         channel=row.channel, receiving_unit_id=plan.unit.pk, current_unit_id=plan.current_unit.pk,
         # The earlier system's mark: verified through the national identity system (VNeID) at submission.
         identity_verified=verified, identity_method="oidc" if verified else "none",
-        identity_verified_at=row.submitted_at if verified else None, status=row.status, current_step=plan.current_step, current_role=plan.current_role, form_data=row.form,
+        identity_verified_at=row.submitted_at if verified else None,
+        status=row.status, current_step=plan.current_step, current_role=plan.current_role, form_data=row.form,
         revision=1, submitted_at=row.submitted_at, accepted_at=row.accepted_at, due_at=row.due_at, step_due_at=None,
         paused_since=row.events[-1].at if paused else None,
         resume_status=row.events[-1].from_status if paused else None,
