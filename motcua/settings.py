@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -379,3 +380,8 @@ OIDC_USE_PKCE = True
 OIDC_STORE_ID_TOKEN = True
 OIDC_TIMEOUT = MOTCUA_OIDC_TIMEOUT
 OIDC_AUTHENTICATION_CALLBACK_URL = "identity:oidc_callback"
+if MOTCUA_OIDC_ISSUER:
+    # The logout form is answered with a redirect to the provider's end-session endpoint (RP-initiated logout), and
+    # browsers apply form-action to a form's redirects.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        "{0.scheme}://{0.netloc}".format(urlsplit(MOTCUA_OIDC_ISSUER)))
