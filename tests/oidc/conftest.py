@@ -16,7 +16,9 @@ def provider() -> Iterator[Provider]:
 
 
 @pytest.fixture
-def oidc_on(provider: Provider, settings: Any) -> Provider:
+def oidc_on(provider: Provider, settings: Any, client: Any) -> Provider:
+    """Logins through `provider`; the test client reads English pages (the tests check the messages)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     for name, value in provider.settings().items():
         setattr(settings, name, value)
     return provider

@@ -132,7 +132,7 @@ def test_a_state_that_was_not_issued_here_is_refused_and_nothing_is_created(clie
     assert_refused(back(client, forged), 400, "state mismatch")
     assert not User.objects.exists()
     # The genuine answer still cannot be replayed by another browser session.
-    assert_refused(back(Client(), answer), 400, "state mismatch")
+    assert_refused(back(Client(headers={"Accept-Language": "en"}), answer), 400, "state mismatch")
 
 
 def test_a_nonce_mismatch_is_refused_and_nothing_is_created(client, oidc_on):
@@ -181,6 +181,6 @@ def test_an_identity_without_an_id_number_is_refused(client, oidc_on):
 
 def test_a_provider_that_cannot_be_reached_is_said_so(client, settings):
     settings.MOTCUA_OIDC_ISSUER, settings.MOTCUA_OIDC_CLIENT_ID = "http://127.0.0.1:9", "motcua"
-    response = client.get("/account/oidc/start/")
+    response = client.get("/account/oidc/start/", headers={"Accept-Language": "en"})
     assert response.status_code == 502
-    assert "cannot be reached" in response.content.decode() or "không" in response.content.decode()
+    assert "cannot be reached" in response.content.decode()
