@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -380,3 +381,39 @@ LOGGING = {
                 "fontTools": {"level": "WARNING"}, "ocrmypdf": {"level": "WARNING"}, "pikepdf": {"level": "WARNING"},
                 "PIL": {"level": "WARNING"}},
 }
+
+# Population registry (identity/registry.py): `local` reads a CSV of citizens (default: the demo citizens), `http` asks
+# a JSON endpoint, `off` verifies nobody through the registry.
+MOTCUA_REGISTRY = env("REGISTRY", "local")
+MOTCUA_REGISTRY_CSV = env("REGISTRY_CSV")
+MOTCUA_REGISTRY_URL = env("REGISTRY_URL")
+MOTCUA_REGISTRY_TOKEN = env("REGISTRY_TOKEN")
+MOTCUA_REGISTRY_TIMEOUT = float(env("REGISTRY_TIMEOUT", "5"))
+
+# Login through a national identity provider with OpenID Connect (identity/oidc.py). Off unless the issuer and the
+# client id are set; the endpoints come from the issuer's /.well-known/openid-configuration.
+MOTCUA_OIDC_ISSUER = env("OIDC_ISSUER").rstrip("/")
+MOTCUA_OIDC_CLIENT_ID = env("OIDC_CLIENT_ID")
+MOTCUA_OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET")
+MOTCUA_OIDC_SCOPES = env("OIDC_SCOPES", "openid profile")
+MOTCUA_OIDC_SIGN_ALGO = env("OIDC_SIGN_ALGO", "RS256")
+# The claims holding the citizen ID number, the full name and the birth date (YYYY-MM-DD).
+MOTCUA_OIDC_ID_CLAIM = env("OIDC_ID_CLAIM", "cccd")
+MOTCUA_OIDC_NAME_CLAIM = env("OIDC_NAME_CLAIM", "name")
+MOTCUA_OIDC_BIRTHDATE_CLAIM = env("OIDC_BIRTHDATE_CLAIM", "birthdate")
+MOTCUA_OIDC_TIMEOUT = float(env("OIDC_TIMEOUT", "10"))
+# What mozilla-django-oidc reads (the endpoints are given by identity/oidc.py from discovery).
+OIDC_RP_CLIENT_ID = MOTCUA_OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = MOTCUA_OIDC_CLIENT_SECRET
+OIDC_RP_SCOPES = MOTCUA_OIDC_SCOPES
+OIDC_RP_SIGN_ALGO = MOTCUA_OIDC_SIGN_ALGO
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True
+OIDC_TIMEOUT = MOTCUA_OIDC_TIMEOUT
+OIDC_AUTHENTICATION_CALLBACK_URL = "identity:oidc_callback"
+if MOTCUA_OIDC_ISSUER:
+    # The logout form is answered with a redirect to the provider's end-session endpoint (RP-initiated logout), and
+    # browsers apply form-action to a form's redirects.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        "{0.scheme}://{0.netloc}".format(urlsplit(MOTCUA_OIDC_ISSUER)))

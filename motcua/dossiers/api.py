@@ -143,6 +143,10 @@ class DossierOut(DossierSummary):
     apologies: int
     form: dict[str, Any]
     owner: dict[str, Any]
+    identity_verified: bool = Field(description="The applicant's identity was verified at submission.")
+    identity_method: str = Field(description="How: `registry` (population registry), `oidc` (national identity "
+                                             "provider) or `none`.")
+    identity_verified_at: datetime | None
     components: list[DossierComponentOut]
     steps: list[StepOut]
     history: list[EventOut]
@@ -226,6 +230,8 @@ def detail(dossier: Dossier, user: Any) -> dict[str, Any]:
         "step_due_at": dossier.step_due_at, "finished_at": dossier.finished_at, "returned_at": dossier.returned_at,
         "outcome": dossier.outcome, "supplement_requests": dossier.supplement_requests,
         "apologies": dossier.apologies, "form": dossier.form_data, "owner": dossier.owner,
+        "identity_verified": dossier.identity_verified, "identity_method": dossier.identity_method,
+        "identity_verified_at": dossier.identity_verified_at,
         "components": [{"code": code, "files": files, "digitized": code in digitized}
                        for code, files in components.items()],
         "steps": [{"step": s.step, "name": step_names.get(s.step, s.step), "unit": s.unit.agency_code,

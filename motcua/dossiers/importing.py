@@ -746,11 +746,15 @@ def _dossier(plan: _Plan) -> dict[str, Any]:
     finished = row.finished_at
     late = finished > row.due_at if finished is not None and row.due_at is not None else None
     paused = row.status in PAUSE_KINDS
+    verified = bool(row.marks and row.marks.vneid_verified)
     return dict(
         code=row.code, lookup_key=codes.new_lookup_key(), procedure_id=plan.procedure.pk, version_id=plan.version.pk,
         applicant_id=plan.applicant.pk if plan.applicant else None, submitted_by_id=None,
         owner=row.owner.model_dump(), owner_id_number=row.owner.id_number, owner_name=row.owner.name,
         channel=row.channel, receiving_unit_id=plan.unit.pk, current_unit_id=plan.current_unit.pk,
+        # The earlier system's mark: verified through the national identity system (VNeID) at submission.
+        identity_verified=verified, identity_method="oidc" if verified else "none",
+        identity_verified_at=row.submitted_at if verified else None,
         status=row.status, current_step=plan.current_step, current_role=plan.current_role, form_data=row.form,
         revision=1, submitted_at=row.submitted_at, accepted_at=row.accepted_at, due_at=row.due_at, step_due_at=None,
         paused_since=row.events[-1].at if paused else None,

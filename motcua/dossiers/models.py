@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from motcua.core.errors import Conflict
+from motcua.identity.models import IdentityMethod
 
 
 class Status(models.IntegerChoices):
@@ -63,6 +64,11 @@ class Dossier(models.Model):
     owner_id_number = models.CharField(_("owner identity number"), max_length=20, blank=True, db_index=True)
     owner_name = models.CharField(_("owner name"), max_length=255, blank=True)
     channel = models.PositiveSmallIntegerField(_("channel"), choices=Channel.choices, default=Channel.ONLINE)
+    # Whether the applicant's identity was verified at submission, how (identity.IdentityMethod) and when.
+    identity_verified = models.BooleanField(_("identity verified"), default=False)
+    identity_method = models.CharField(_("identity verified by"), max_length=10, choices=IdentityMethod.choices,
+                                       default=IdentityMethod.NONE)
+    identity_verified_at = models.DateTimeField(_("identity verified at"), null=True, blank=True)
     receiving_unit = models.ForeignKey("organization.Unit", verbose_name=_("receiving unit"),
                                        on_delete=models.PROTECT, related_name="received_dossiers")
     current_unit = models.ForeignKey("organization.Unit", verbose_name=_("current unit"), on_delete=models.PROTECT,

@@ -25,7 +25,8 @@ from motcua.core.errors import Conflict, FieldError, NotFound, PermissionDenied,
 from motcua.documents import digitization, warehouse
 from motcua.documents import queries as document_queries
 from motcua.documents.models import AccessPurpose
-from motcua.identity.models import User
+from motcua.identity import services as identity_services
+from motcua.identity.models import IdentityMethod, User
 from motcua.integrations import outbox
 from motcua.organization.models import LEVEL_ORDER, Unit, UnitLevel
 from motcua.organization.queries import calendar_for, has_role
@@ -81,6 +82,9 @@ def submit(user: User, data: Submission) -> tuple[Dossier, bool]:
         existing = Dossier.objects.filter(submitted_by=user, idempotency_key=data.idempotency_key).first()
         if existing is not None:
             return _same_request(existing, request_hash), False
+    # The population registry is asked before the transaction (a slow registry must not hold the dossier locks).
+    if data.owner is None and user.is_applicant:
+        identity_services.verify_identity(user)
     try:
         return _submit(user, data, request_hash), True
     except IntegrityError:
@@ -125,8 +129,8 @@ def _submit(user: User, data: Submission, request_hash: str) -> Dossier:
         code=codes.dossier_code(unit, day, codes.next_number(unit, day)), lookup_key=codes.new_lookup_key(),
         procedure=procedure, version=version, applicant=applicant, submitted_by=user, owner=owner,
         owner_id_number=owner.get("id_number", ""), owner_name=owner.get("name", ""), channel=data.channel,
-        receiving_unit=unit, current_unit=unit, status=Status.NEW, form_data=data.form, submitted_at=now,
-        updated_at=now, idempotency_key=data.idempotency_key or None, request_hash=request_hash,
+        **_identity(applicant), receiving_unit=unit, current_unit=unit, status=Status.NEW, form_data=data.form,
+        submitted_at=now, updated_at=now, idempotency_key=data.idempotency_key or None, request_hash=request_hash,
         current_step=first.code, current_role=first.role,
     )
     _attach(dossier, files, now, user)
@@ -136,6 +140,15 @@ def _submit(user: User, data: Submission, request_hash: str) -> Dossier:
     record(dossier, "submit", Actor(user, role), None, note="", first=True)
     run_automatic(dossier)
     return dossier
+
+
+def _identity(applicant: User | None) -> dict[str, Any]:
+    """The dossier's record of the applicant's verified identity: that of the applicant's account (verified by the
+    population registry or the national identity provider), else not verified."""
+    if applicant is None or not applicant.identity_verified:
+        return {"identity_verified": False, "identity_method": IdentityMethod.NONE, "identity_verified_at": None}
+    return {"identity_verified": True, "identity_method": applicant.identity_method,
+            "identity_verified_at": applicant.identity_verified_at}
 
 
 def _owner(user: User, data: Submission, errors: list[FieldError]) -> tuple[dict[str, Any], User | None]:

@@ -50,14 +50,16 @@ class UserChangeForm(DjangoUserChangeForm):
 class UserAdmin(DjangoUserAdmin):
     form = UserChangeForm
     list_display = ["username", "kind", "national_id", "tax_code", "full_name", "email", "is_active", "locked_until"]
-    list_filter = ["kind", "is_active", "is_staff", "is_superuser"]
+    list_filter = ["kind", "identity_method", "is_active", "is_staff", "is_superuser"]
     search_fields = ["username", "national_id", "tax_code", "full_name", "organization_name", "email"]
     ordering = ["username"]
-    readonly_fields = ["failed_logins", "locked_until", "last_login", "date_joined"]
+    readonly_fields = ["failed_logins", "locked_until", "last_login", "date_joined", "identity_method",
+                       "identity_verified_at"]
     actions = ["unlock_accounts"]
     fieldsets = (
         (None, {"fields": ("username", "password", "kind")}),
-        (_("Citizen"), {"fields": ("full_name", "national_id", "birth_date", "sex")}),
+        (_("Citizen"), {"fields": ("full_name", "national_id", "birth_date", "sex", "identity_method",
+                                   "identity_verified_at")}),
         (_("Organization"), {"fields": ("tax_code", "organization_name", "organization_type", "representative")}),
         (_("Contact"), {"fields": ("email", "phone", "address", "home_unit")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -134,6 +134,10 @@ class MeOut(Schema):
     home_unit: str | None
     roles: list[RoleOut]
     totp_enabled: bool
+    identity_verified: bool = SchemaField(description="The identity was verified by the population registry or the "
+                                                      "national identity provider.")
+    identity_method: str = SchemaField(description="How: `registry`, `oidc` or `none`.")
+    identity_verified_at: datetime | None
 
 
 @router.post("/auth/token", response={200: TokenOut, 401: ErrorOut, 429: ErrorOut, **ERRORS}, auth=None,
@@ -155,5 +159,6 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "organization_name": user.organization_name, "representative": user.representative,
         "home_unit": user.home_unit.agency_code if user.home_unit else None,
         "roles": [{"role": a.role, "unit": a.unit.agency_code, "unit_name": a.unit.name_vi} for a in roles_of(user)],
-        "totp_enabled": queries.has_totp(user),
+        "totp_enabled": queries.has_totp(user), "identity_verified": user.identity_verified,
+        "identity_method": user.identity_method, "identity_verified_at": user.identity_verified_at,
     }

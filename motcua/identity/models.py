@@ -25,6 +25,14 @@ class OrganizationType(models.TextChoices):
     OTHER = "other", _("Other organization")
 
 
+class IdentityMethod(models.TextChoices):
+    """How an applicant's identity was vouched for (xác thực danh tính)."""
+
+    NONE = "none", _("Not verified")
+    REGISTRY = "registry", _("Population registry")
+    OIDC = "oidc", _("National identity provider")
+
+
 class User(AbstractUser):
     """Every account: applicants (citizens, organizations) and staff. Applicants log in with ID number or e-mail."""
 
@@ -51,6 +59,10 @@ class User(AbstractUser):
         _("organization type"), max_length=20, choices=OrganizationType.choices, blank=True
     )
     representative = models.CharField(_("legal representative"), max_length=255, blank=True)
+    # Identity verification: by the population registry (sign-up, submission) or by the national identity provider.
+    identity_method = models.CharField(_("identity verified by"), max_length=10, choices=IdentityMethod.choices,
+                                       default=IdentityMethod.NONE, editable=False)
+    identity_verified_at = models.DateTimeField(_("identity verified at"), null=True, blank=True, editable=False)
     # Lockout after repeated failed logins.
     failed_logins = models.PositiveIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
@@ -70,6 +82,10 @@ class User(AbstractUser):
         if self.kind == AccountKind.ORGANIZATION and self.organization_name:
             return self.organization_name
         return self.full_name or self.get_full_name() or self.username
+
+    @property
+    def identity_verified(self) -> bool:
+        return self.identity_method != IdentityMethod.NONE and self.identity_verified_at is not None
 
     @property
     def is_applicant(self) -> bool:

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate as django_authenticate
@@ -24,8 +25,8 @@ from motcua.core import clock, ratelimit
 from motcua.core.errors import DomainError, FieldError, ValidationFailed
 from motcua.organization.models import Unit
 
-from . import queries
-from .models import AccountKind, ApiToken, OrganizationType, Sex, User
+from . import queries, registry
+from .models import AccountKind, ApiToken, IdentityMethod, OrganizationType, Sex, User
 from .validators import citizen_id_errors, tax_code_errors
 
 
@@ -125,12 +126,97 @@ def register_citizen(data: CitizenSignup) -> User:
     if data.birth_date > clock.today():
         errors.append(FieldError("birth_date", "past", _("The birth date must be in the past.")))
     errors += _contact_errors(data.email, data.phone)
+    checked = None if errors else registry.verify(data.national_id, data.full_name, data.birth_date)
+    if checked is not None and checked.status == registry.Status.MISMATCH:
+        errors += registry_errors(checked)
     user = User(
         username=username, kind=AccountKind.CITIZEN, national_id=data.national_id,
         full_name=data.full_name.strip(), birth_date=data.birth_date, sex=data.sex, phone=data.phone,
         email=data.email, address=data.address, home_unit=data.home_unit, date_joined=clock.now(),
     )
+    if checked is not None and checked.verified:
+        user.identity_method, user.identity_verified_at = IdentityMethod.REGISTRY, clock.now()
+    # Not found or registry unavailable: the account is made unverified; the check runs again at submission.
     return _create_applicant(user, data.password, errors)
+
+
+_MISMATCH_MESSAGES = {
+    "full_name": _("The full name is not the one the population registry holds for this identity number."),
+    "birth_date": _("The birth date is not the one the population registry holds for this identity number."),
+}
+
+
+def registry_errors(checked: registry.Result) -> list[FieldError]:
+    """One error per field the population registry disagrees with."""
+    return [FieldError(name, "registry_mismatch", _MISMATCH_MESSAGES[name]) for name in checked.mismatched]
+
+
+def verify_identity(user: User) -> bool:
+    """Whether `user`'s identity is verified: already (by the registry or the national identity provider), or now
+    by the population registry, which then marks the account so it is not asked again. Only citizens with an ID
+    number and a birth date can be checked."""
+    if user.identity_verified:
+        return True
+    if user.kind != AccountKind.CITIZEN or not user.national_id or user.birth_date is None:
+        return False
+    if not registry.verify(user.national_id, user.full_name, user.birth_date).verified:
+        return False
+    _mark_verified(user, IdentityMethod.REGISTRY)
+    return True
+
+
+@transaction.atomic
+def _mark_verified(user: User, method: str) -> None:
+    user.identity_method, user.identity_verified_at = method, clock.now()
+    User.objects.filter(pk=user.pk).update(identity_method=method, identity_verified_at=user.identity_verified_at)
+    audit.record("identity_verified", actor=user, object_type="user", object_id=user.pk, data={"method": method})
+
+
+class NationalLoginRefused(DomainError):
+    status = 403
+    code = "national_login_refused"
+
+
+def _claimed_date(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+@transaction.atomic
+def login_national_identity(claims: dict[str, Any], request: HttpRequest | None = None) -> User:
+    """A login vouched for by the national identity provider (OpenID Connect), whose verified `claims` carry the
+    citizen ID number (claim MOTCUA_OIDC_ID_CLAIM). The citizen account with that number is used (one is made the
+    first time) and marked verified by the provider; staff and disabled accounts cannot log in this way."""
+    id_number = str(claims.get(settings.MOTCUA_OIDC_ID_CLAIM) or "").strip()
+    if citizen_id_errors(id_number):
+        raise NationalLoginRefused(_("The identity provider did not give a valid citizen identity number."))
+    full_name = " ".join(str(claims.get(settings.MOTCUA_OIDC_NAME_CLAIM) or "").split())
+    birth_date = _claimed_date(claims.get(settings.MOTCUA_OIDC_BIRTHDATE_CLAIM))
+    user = User.objects.select_for_update().filter(national_id=id_number).first()
+    if user is None:
+        email = str(claims.get("email") or "") if claims.get("email_verified") else ""
+        if email and User.objects.filter(email__iexact=email).exists():
+            email = ""
+        sex = {"male": Sex.MALE, "female": Sex.FEMALE}.get(str(claims.get("gender") or ""), "")
+        username = id_number if not User.objects.filter(username=id_number).exists() else f"vneid-{id_number}"
+        user = User(username=username, kind=AccountKind.CITIZEN, national_id=id_number, full_name=full_name,
+                    birth_date=birth_date, sex=sex, email=email, date_joined=clock.now())
+        user.set_unusable_password()  # logs in through the provider until the citizen sets a password
+        user.save()
+        audit.record("account_created", actor=user, object_type="user", object_id=user.pk,
+                     data={"method": IdentityMethod.OIDC})
+    elif not user.is_active or user.kind != AccountKind.CITIZEN:
+        raise NationalLoginRefused(_("This account cannot log in through the national identity provider."))
+    else:
+        # The provider is the authority on the name and birth date it vouches for.
+        user.full_name = full_name or user.full_name
+        user.birth_date = birth_date or user.birth_date
+        user.save(update_fields=["full_name", "birth_date"])
+    _mark_verified(user, IdentityMethod.OIDC)
+    _record_success(user, request)
+    return user
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import django_otp
+import requests
 import segno
 from django.conf import settings
 from django.contrib import messages
@@ -15,7 +16,8 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,7 +33,7 @@ from motcua.core import clock
 from motcua.core.errors import ValidationFailed
 from motcua.organization.queries import roles_of
 
-from . import queries, services
+from . import oidc, queries, services
 from .forms import CitizenSignupForm, LoginForm, OrganizationSignupForm, OtpForm, add_service_errors
 from .models import User
 
@@ -39,6 +41,8 @@ BACKEND = "motcua.identity.backends.IdentifierBackend"
 # A login whose password was right waits this long for its authenticator code.
 PENDING_LOGIN_KEY = "identity_pending_login"
 SECOND_FACTOR_WINDOW = timedelta(minutes=5)
+# How this session logged in ("oidc" for the national identity provider), for the logout at the provider.
+LOGIN_METHOD_KEY = "identity_login_method"
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -94,7 +98,71 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return _start_session(request, user, None, next_url)
     elif form.is_bound:
         status = 422
-    return render(request, "identity/login.html", {"form": form, "next": next_url}, status=status)
+    return _login_page(request, form, next_url, status=status)
+
+
+def _login_page(request: HttpRequest, form: LoginForm, next_url: str, *, status: int = 200,
+                alert: str = "") -> HttpResponse:
+    return render(request, "identity/login.html", {
+        "form": form, "next": next_url, "alert": alert, "oidc_enabled": oidc.enabled(),
+    }, status=status)
+
+
+@never_cache
+def oidc_start(request: HttpRequest) -> HttpResponse:
+    """Off to the national identity provider (state, nonce and PKCE verifier kept in the session)."""
+    if not oidc.enabled():
+        raise Http404
+    try:
+        return oidc.StartView.as_view()(request)
+    except oidc.ProviderUnavailable:
+        return _login_page(request, LoginForm(), _next_param(request), status=502,
+                           alert=_("The national identity provider cannot be reached now. Try again later, or log "
+                                   "in with your password."))
+
+
+@never_cache
+def oidc_callback(request: HttpRequest) -> HttpResponse:
+    """The provider sends the browser back here with a code: check it all, then log the citizen in."""
+    if not oidc.enabled():
+        raise Http404
+    states = request.session.get("oidc_states") or {}
+    state = request.GET.get("state", "")
+    pending = states.pop(state, None) if state else None
+    request.session["oidc_states"] = states  # each state is used once, whatever happens next
+    next_url = request.session.pop("oidc_login_next", None) or ""
+    if request.GET.get("error"):
+        return _oidc_refused(request, _("The national identity provider did not log you in (%(error)s).")
+                             % {"error": request.GET["error"][:100]}, 400)
+    if pending is None or not request.GET.get("code"):
+        return _oidc_refused(request, _("This answer does not belong to a login started here (state mismatch). "
+                                        "Start the login again."), 400)
+    try:
+        user = oidc.NationalIdentityBackend().authenticate(
+            request, nonce=pending.get("nonce"), code_verifier=pending.get("code_verifier"))
+    except SuspiciousOperation:
+        return _oidc_refused(request, _("The identity provider's answer failed the checks (ID token signature, "
+                                        "issuer, audience, expiry or nonce). Nothing was changed; start again."), 400)
+    except services.NationalLoginRefused as exc:
+        return _oidc_refused(request, str(exc.message), 403)
+    except (oidc.ProviderUnavailable, requests.RequestException):
+        return _oidc_refused(request, _("The national identity provider cannot be reached now. Try again later, "
+                                        "or log in with your password."), 502)
+    if user is None:
+        return _oidc_refused(request, _("The identity provider's answer failed the checks (ID token signature, "
+                                        "issuer, audience, expiry or nonce). Nothing was changed; start again."), 400)
+    id_token = request.session.get("oidc_id_token")
+    auth_login(request, user, backend=BACKEND)
+    request.session[LOGIN_METHOD_KEY] = "oidc"
+    request.session["oidc_id_token"] = id_token
+    messages.success(request, _("You are logged in with the national identity provider: your identity is "
+                                "verified."))
+    return redirect(_safe_next(request, next_url))
+
+
+def _oidc_refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    request.session.pop("oidc_id_token", None)
+    return _login_page(request, LoginForm(), "", status=status, alert=message)
 
 
 def _pending_login(request: HttpRequest) -> tuple[User, str] | None:
@@ -126,8 +194,7 @@ def login_otp(request: HttpRequest) -> HttpResponse:
             device = services.login_second_factor(user, form.cleaned_data["otp"], request)
         except services.AccountLocked as exc:
             request.session.pop(PENDING_LOGIN_KEY, None)
-            return render(request, "identity/login.html", {"form": LoginForm(), "next": next_url,
-                                                           "alert": exc.message}, status=429)
+            return _login_page(request, LoginForm(), next_url, status=429, alert=str(exc.message))
         except services.LoginFailed as exc:
             form.add_error("otp", str(exc.message))
             status = 401
@@ -141,7 +208,15 @@ def login_otp(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    """Ends the session here; after a login through the national identity provider, also there (RP-initiated
+    logout) when the provider offers it."""
+    id_token = request.session.get("oidc_id_token") if request.session.get(LOGIN_METHOD_KEY) == "oidc" else None
     auth_logout(request)
+    if id_token and oidc.enabled():
+        after = request.build_absolute_uri(resolve_url(settings.LOGOUT_REDIRECT_URL))
+        url = oidc.end_session_url(id_token, after)
+        if url:
+            return redirect(url)
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
@@ -168,6 +243,12 @@ def signup(request: HttpRequest) -> HttpResponse:
         else:
             auth_login(request, user, backend=BACKEND)
             messages.success(request, _("Your account is ready. Welcome, %(name)s.") % {"name": user.display_name})
+            if kind == "citizen" and user.identity_verified:
+                messages.info(request, _("The population registry confirmed your identity."))
+            elif kind == "citizen":
+                messages.warning(request, _("The population registry could not confirm your identity now: your "
+                                            "account is not verified yet. It is checked again when you submit a "
+                                            "dossier."))
             return redirect("identity:profile")
     elif form.is_bound:
         status = 422

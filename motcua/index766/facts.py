@@ -97,12 +97,15 @@ class Loader:
 
     def load(self, ids: list[int]) -> list[DossierFacts]:
         rows = list(Dossier.objects.filter(pk__in=ids).values_list(
-            "pk", "code", "receiving_unit_id", "procedure_id", "version_id", "channel", "submitted_at", "due_at"))
+            "pk", "code", "receiving_unit_id", "procedure_id", "version_id", "channel", "submitted_at", "due_at",
+            "identity_verified"))
         self._version_infos({row[4] for row in rows})
         facts: dict[int, DossierFacts] = {}
-        for pk, code, unit_id, procedure_id, version_id, channel, submitted_at, due_at in rows:
+        for pk, code, unit_id, procedure_id, version_id, channel, submitted_at, due_at, verified in rows:
             facts[pk] = DossierFacts(pk, code, unit_id, procedure_id, channel, submitted_at, due_at,
                                      self.versions[version_id], self._calendar(unit_id))
+            if verified:  # a live dossier whose applicant's identity the registry or the national provider vouched
+                facts[pk].marks["vneid_verified"] = True
         imported: set[int] = set()
         for dossier_id, at, action, from_status, to_status, data in Event.objects.filter(
                 dossier_id__in=ids).order_by("dossier_id", "seq").values_list(

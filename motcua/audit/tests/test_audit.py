@@ -21,7 +21,7 @@ PASSWORD = "Hoa-sen-2024!"
 @pytest.fixture
 def citizen(db: None):
     return identity.register_citizen(CitizenSignup(
-        national_id="001209012345", full_name="Nguyễn Văn An", birth_date=date(2009, 3, 14), sex="male",
+        national_id="001209012345", full_name="Nguyễn Văn An", birth_date=date(2009, 3, 15), sex="male",
         phone="0912 345 678", email="an.nguyen@example.vn", address="12 Đội Cấn, Ba Đình, Hà Nội", password=PASSWORD,
     ))
 

@@ -19,7 +19,7 @@ PASSWORD = "Hoa-sen-2024!"
 def citizen_signup(**changes: object) -> CitizenSignup:
     """A valid sign-up: a man born in 2009, registered in Hà Nội (province 001)."""
     data = {
-        "national_id": "001209012345", "full_name": "Nguyễn Văn An", "birth_date": date(2009, 3, 14), "sex": "male",
+        "national_id": "001209012345", "full_name": "Nguyễn Văn An", "birth_date": date(2009, 3, 15), "sex": "male",
         "phone": "0912 345 678", "email": "an.nguyen@example.vn", "address": "12 Đội Cấn, Ba Đình, Hà Nội",
         "password": PASSWORD,
     }

@@ -66,7 +66,7 @@ def test_me_with_the_token(client, citizen):
     body = response.json()
     assert body["national_id"] == "001209012345"
     assert body["kind"] == "citizen"
-    assert body["birth_date"] == "2009-03-14"
+    assert body["birth_date"] == "2009-03-15"
     assert body["roles"] == [] and body["totp_enabled"] is False
 
 

@@ -13,7 +13,7 @@ from motcua.organization.services import assign_role, save_unit
 from .conftest import PASSWORD, fresh_code
 
 CITIZEN_FORM = {
-    "kind": "citizen", "national_id": "001209012345", "full_name": "Nguyễn Văn An", "birth_date": "2009-03-14",
+    "kind": "citizen", "national_id": "001209012345", "full_name": "Nguyễn Văn An", "birth_date": "2009-03-15",
     "sex": "male", "phone": "0912345678", "email": "an.nguyen@example.vn", "address": "12 Đội Cấn, Hà Nội",
     "password": PASSWORD, "password_confirm": PASSWORD,
 }

@@ -24,7 +24,7 @@ def test_a_citizen_signs_up_with_the_id_number_as_username():
     user.refresh_from_db()
     assert user.kind == AccountKind.CITIZEN
     assert user.username == user.national_id == "001209012345"
-    assert (user.full_name, user.birth_date, user.sex) == ("Nguyễn Văn An", date(2009, 3, 14), "male")
+    assert (user.full_name, user.birth_date, user.sex) == ("Nguyễn Văn An", date(2009, 3, 15), "male")
     assert user.check_password(PASSWORD)
     assert user.is_applicant and not user.is_staff_member and not user.is_staff
 

@@ -85,7 +85,7 @@ def test_incremental_equals_recompute(api, frozen_clock):  # noqa: F811
     incremental, incremental_cards = counters(), cards()
     assert incremental and DossierContribution.objects.count() > 20
     keys = {row[3] for row in incremental}
-    assert {"sub", "rcv", "p", "p.ok", "p.open", "paper", "dig", "obl", "paid", "done", "s.ok"} <= keys
+    assert {"sub", "rcv", "p", "p.ok", "p.open", "paper", "dig", "obl", "paid", "done", "s.ok", "pop"} <= keys
     assert any(row[0].startswith("T") for row in incremental)  # the tail of the open dossiers
     december = next(c for c in incremental_cards if c["period"]["key"] == "2026-12"
                     and c["unit"]["code"] == "000.05.12.H26")
