@@ -7,8 +7,10 @@ checked and every broken rule reported as `line N (code): field: message [rule]`
 Rows are written in batches, each in one transaction: a batch with any bad row writes nothing and the other batches
 still go in. This is an import, not a replay: dossiers and their history rows are created directly (bulk inserts, no
 live actions, no notifications), the history being what the file says; each dossier gets one more, non-public
-`import` event recording the source line and the results, and one `dossier.imported` outbox event. The daily dossier
-sequence of each (unit, day) is raised to the highest imported number, so live codes never collide with imported ones.
+`import` event recording the source line and the results, and one `dossier.imported` outbox event; the
+`signals.dossiers_imported` signal is sent once a batch, in its transaction (the index updates its counters there).
+The daily dossier sequence of each (unit, day) is raised to the highest imported number, so live codes never
+collide with imported ones.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from . import codes
 from .actions import SPECS
 from .models import Dossier, DossierSequence, Event, Outcome, Pause, Rating, Status, StepRecord
 from .services import SYSTEM
+from .signals import dossiers_imported
 
 TOPIC = "dossier.imported"
 DEFAULT_BATCH_SIZE = 500
@@ -535,6 +538,7 @@ class _Checker:
             "channel": d["channel"], "outcome": d["outcome"],
             "accepted_at": _iso(d["accepted_at"]), "returned_at": _iso(d["returned_at"]),
         }) for plan, d in zip(plans, dossiers, strict=True)])
+        dossiers_imported.send(sender=_Checker, dossier_ids=[d["id"] for d in dossiers])
         return len(dossiers), len(events)
 
     def _events(self, plan: _Plan, dossier: dict[str, Any], now: datetime) -> list[dict[str, Any]]:

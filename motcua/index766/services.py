@@ -39,17 +39,15 @@ def _upsert(deltas: dict[Key, int]) -> None:
         )
 
 
-@transaction.atomic
-def apply(dossier_ids: Iterable[int], loader: Loader | None = None) -> int:
-    """Replace what these dossiers contribute by what their records say now; returns the counter rows changed."""
-    ids = sorted(set(dossier_ids))
-    facts = (loader or Loader()).load(ids)
-    old = {c.dossier_id: c for c in DossierContribution.objects.select_for_update().filter(dossier_id__in=ids)}
+def _contribute(ids: list[int], loader: Loader, old: dict[int, DossierContribution] | None) -> int:
+    """Counter deltas and new contribution rows of these dossiers, replacing their `old` contributions (None: new
+    dossiers, which have none)."""
+    facts = loader.load(ids)
     deltas: Tally[Key] = Tally()
     new_rows: list[DossierContribution] = []
     for item in facts:
         rows = contributions(item)
-        previous = old.pop(item.id, None)
+        previous = old.pop(item.id, None) if old else None
         if previous is not None:
             for period, key, due, count in previous.rows:
                 deltas[(period, previous.unit_id_value, previous.procedure_id_value, key, due)] -= count
@@ -60,11 +58,28 @@ def apply(dossier_ids: Iterable[int], loader: Loader | None = None) -> int:
     changed = {key: count for key, count in deltas.items() if count}
     if changed:
         _upsert(changed)
-        for period in {key[0] for key in changed}:
-            Counter.objects.filter(period=period, count=0).delete()
-    DossierContribution.objects.filter(dossier_id__in=[c.dossier_id for c in new_rows]).delete()
-    DossierContribution.objects.bulk_create(new_rows)
+        if any(count < 0 for count in changed.values()):
+            for period in {key[0] for key, count in changed.items() if count < 0}:
+                Counter.objects.filter(period=period, count=0).delete()
+    if old is not None:
+        DossierContribution.objects.filter(dossier_id__in=[c.dossier_id for c in new_rows]).delete()
+    DossierContribution.objects.bulk_create(new_rows, batch_size=1000)
     return len(changed)
+
+
+@transaction.atomic
+def apply(dossier_ids: Iterable[int], loader: Loader | None = None) -> int:
+    """Replace what these dossiers contribute by what their records say now; returns the counter rows changed."""
+    ids = sorted(set(dossier_ids))
+    old = {c.dossier_id: c for c in DossierContribution.objects.select_for_update().filter(dossier_id__in=ids)}
+    return _contribute(ids, loader or Loader(), old)
+
+
+@transaction.atomic
+def add_imported(dossier_ids: Iterable[int], loader: Loader | None = None) -> int:
+    """Add the contributions of dossiers just created by a history import (they have none yet: nothing to remove or
+    lock); the import calls it once a batch, in the batch's transaction. Returns the counter rows changed."""
+    return _contribute(sorted(set(dossier_ids)), loader or Loader(), None)
 
 
 def apply_codes(codes: Iterable[str]) -> int:
