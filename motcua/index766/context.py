@@ -36,13 +36,19 @@ class Context:
         return self.unit.parent_id is None
 
     @cached_property
+    def _whole_tree(self) -> bool:
+        """The scope is every unit (the only root): its counters need no filter on units."""
+        return self.is_root and not Unit.objects.filter(parent__isnull=True).exclude(pk=self.unit.pk).exists()
+
+    @cached_property
     def unit_ids(self) -> list[int]:
         return list(Unit.objects.filter(path__startswith=self.unit.path).values_list("pk", flat=True))
 
     def counter_rows(self, period: Period | None = None) -> Any:
         period = period or self.period
         rows = Counter.objects.filter(Q(period=period.key) | Q(period__startswith="T", period__lte=period.tail_key))
-        rows = rows.filter(unit__path__startswith=self.unit.path)
+        if not self._whole_tree:
+            rows = rows.filter(unit_id__in=Unit.objects.filter(path__startswith=self.unit.path).values("pk"))
         if self.procedure is not None:
             rows = rows.filter(procedure=self.procedure)
         return rows
