@@ -115,6 +115,16 @@ def progress(facts: DossierFacts, start: datetime | None, cutoff: datetime | Non
     return Progress("open", due, None)
 
 
+def _in_period(tail: Progress | None, received: datetime, start: datetime, options: Options) -> Progress | None:
+    """`progress(facts, start, end)` for a period whose end is after every event, from the verdict with no cut-off:
+    the same events and supplements are seen, only the period's start can leave the dossier out."""
+    if tail is None or (options.received_in_period and received < start):
+        return None
+    if tail.end is not None and tail.end < start:
+        return None
+    return tail
+
+
 def _progress_rows(facts: DossierFacts, verdict: Progress, period_key: str, end: datetime | None) -> list[Row]:
     disliked = facts.has_petition or (facts.disliked_at is not None and (end is None or facts.disliked_at <= end))
     rows: list[Row] = [(period_key, "p", 0, 1)]
@@ -197,16 +207,20 @@ def contributions(facts: DossierFacts, options: Options | None = None) -> list[R
                 tally[(period.key, key, 0)] += count
         last = month_of(facts.last_at)
         seen: set[str] = set()
+        tail = progress(facts, None, None, options)  # every event known
+        last_step = facts.steps[-1].at if facts.steps else None
         for ym in month_range(month_of(received), last):
             for period in periods_of_month(*ym):
                 if period.key in seen:
                     continue
                 seen.add(period.key)
-                verdict = progress(facts, period.start, period.end, options)
+                if last_step is not None and period.end >= last_step:  # sees every event: the tail's verdict
+                    verdict = _in_period(tail, received, period.start, options)
+                else:
+                    verdict = progress(facts, period.start, period.end, options)
                 if verdict is not None:
                     for key in _progress_rows(facts, verdict, period.key, period.end):
                         tally[key[:3]] += key[3]
-        tail = progress(facts, None, None, options)
         backlog = not options.received_in_period
         if tail is not None and tail.end is None and backlog:
             tail_year, tail_month = next_month(*last)
