@@ -115,13 +115,3 @@ def _calendar(ids: list[int], rows: list[tuple[int | None, date, str]]) -> WorkC
         shifts=work_shifts(),
         cutoff=work_cutoff(),
     )
-    for unit_id, day, kind in rows:
-        rank = -1 if unit_id is None else depth[unit_id]
-        if day not in chosen or rank > chosen[day][0]:
-            chosen[day] = (rank, kind)
-    return WorkCalendar(
-        extra_holidays=frozenset(d for d, (_rank, k) in chosen.items() if k == CalendarExceptionKind.HOLIDAY),
-        extra_workdays=frozenset(d for d, (_rank, k) in chosen.items() if k == CalendarExceptionKind.WORKDAY),
-        shifts=work_shifts(),
-        cutoff=work_cutoff(),
-    )
