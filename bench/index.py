@@ -6,7 +6,7 @@ For each backend (SQLite in WAL mode in a temporary folder; PostgreSQL on a thro
 `migrate`, `load_demo`, then in one process:
 
 1. import speed: `simulate --profile mod-2024` of INDEX_BENCH_IMPORT dossiers (default 20,000), dossiers/s through
-   the history import (target >= 5,000/s);
+   the history import, the index counters included (the import updates them once a batch; target >= 5,000/s);
 2. the database grown to INDEX_BENCH_DOSSIERS dossiers in all (default 1,000,000; set it lower on a small machine:
    the size used is printed), then a full `recompute_index`;
 3. scorecard read latency (the ministry, year 2024 and one month; 20 reads each, median and p95; target < 100 ms);
@@ -41,6 +41,7 @@ def child() -> None:
     django.setup()
     from motcua.dossiers.models import Dossier
     from motcua.index766 import queries, services
+    from motcua.index766.models import Counter
     from motcua.index766.periods import Period
     from motcua.index766.simulate import load_profile, simulate
     from motcua.organization.models import Unit
@@ -62,6 +63,7 @@ def child() -> None:
         remaining -= max(grown.dossiers, 1)
         year -= 1
     out["dossiers"] = Dossier.objects.count()
+    out["counters"] = Counter.objects.count()
     began = time.perf_counter()
     services.recompute()
     out["recompute_seconds"] = time.perf_counter() - began
@@ -106,7 +108,7 @@ def postgres_figures() -> dict[str, float]:
 
 
 def table(name: str, f: dict[str, float]) -> Table:
-    t = Table(f"Index 766 on {name}: {int(f['dossiers']):,} dossiers")
+    t = Table(f"Index 766 on {name}: {int(f['dossiers']):,} dossiers, {int(f['counters']):,} counter rows")
     t.add("simulator import", f"{f['import_rate']:,.0f} dossiers/s ({int(f['import_dossiers']):,} dossiers, "
           f"{int(f['import_events']):,} events, {f['import_seconds']:.1f} s)", ">= 5,000/s",
           f["import_rate"] >= 5000)

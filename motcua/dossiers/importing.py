@@ -7,15 +7,19 @@ checked and every broken rule reported as `line N (code): field: message [rule]`
 Rows are written in batches, each in one transaction: a batch with any bad row writes nothing and the other batches
 still go in. This is an import, not a replay: dossiers and their history rows are created directly (bulk inserts, no
 live actions, no notifications), the history being what the file says; each dossier gets one more, non-public
-`import` event recording the source line and the results, and one `dossier.imported` outbox event. The daily dossier
-sequence of each (unit, day) is raised to the highest imported number, so live codes never collide with imported ones.
+`import` event recording the source line and the results, and one `dossier.imported` outbox event; the
+`signals.dossiers_imported` signal is sent once a batch, in its transaction (the index updates its counters there).
+The daily dossier sequence of each (unit, day) is raised to the highest imported number, so live codes never
+collide with imported ones.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,6 +35,7 @@ from pydantic import ValidationError as PydanticError
 from motcua.catalog.models import Procedure, ProcedureStatus, ProcedureVersion, VersionStatus
 from motcua.catalog.process import Process, process_of
 from motcua.core import clock
+from motcua.core.bulk_insert import insert_rows
 from motcua.core.errors import FieldError
 from motcua.identity.models import User
 from motcua.identity.validators import citizen_id_errors, tax_code_errors
@@ -41,6 +46,7 @@ from . import codes
 from .actions import SPECS
 from .models import Dossier, DossierSequence, Event, Outcome, Pause, Rating, Status, StepRecord
 from .services import SYSTEM
+from .signals import dossiers_imported
 
 TOPIC = "dossier.imported"
 DEFAULT_BATCH_SIZE = 500
@@ -250,13 +256,27 @@ def import_lines(lines: Iterable[str | bytes], *, source: str = "", batch_size: 
             on_batch(result)
         batch.clear()
 
-    for item in numbered_lines(lines):
-        batch.append(item)
-        if len(batch) >= batch_size:
+    with _fewer_collections():
+        for item in numbered_lines(lines):
+            batch.append(item)
+            if len(batch) >= batch_size:
+                flush()
+        if batch:
             flush()
-    if batch:
-        flush()
     return report
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while importing: a batch allocates hundreds of thousands of
+    long-lived small objects (rows, plans, facts), and the default threshold (700) made the young-generation
+    collections a large share of an import's time. Reference counting still frees everything as usual."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], 100_000), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
 
 
 # --- checking -----------------------------------------------------------------------------------------------------
@@ -362,6 +382,11 @@ class _Checker:
     def _parse(self, text: str | None) -> tuple[str, DossierIn | None, list[FieldError]]:
         if text is None:
             return "", None, [FieldError("row", "encoding", _("The line is not UTF-8 text."))]
+        try:  # a good row: parsed and checked in one pass by pydantic-core
+            row = DossierIn.model_validate_json(text)
+            return row.code, row, []
+        except PydanticError:
+            pass  # read it again below, to report every broken rule as a field error
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -507,7 +532,7 @@ class _Checker:
     def _write(self, plans: list[_Plan], now: datetime) -> tuple[int, int]:
         _raise_sequences(plans)
         dossiers = [_dossier(plan) for plan in plans]
-        _insert(Dossier, dossiers)
+        insert_rows(Dossier, dossiers)
         ids: dict[str, int] = {}
         for chunk in _chunks(d["code"] for d in dossiers):
             ids.update(Dossier.objects.filter(code__in=chunk).values_list("code", "pk"))
@@ -524,10 +549,10 @@ class _Checker:
                 ratings.append({"dossier_id": dossier["id"], "score": plan.row.rating.score,
                                 "comment": plan.row.rating.comment, "not_satisfied": plan.row.rating.not_satisfied,
                                 "created_at": plan.row.rating.at})
-        _insert(Event, events)
-        _insert(Pause, pauses)
-        _insert(StepRecord, steps)
-        _insert(Rating, ratings)
+        insert_rows(Event, events)
+        insert_rows(Pause, pauses)
+        insert_rows(StepRecord, steps)
+        insert_rows(Rating, ratings)
         outbox.emit_many(TOPIC, [(d["code"], {
             "code": d["code"], "status": d["status"], "procedure_code": plan.procedure.code,
             "unit": plan.unit.agency_code, "submitted_at": _iso(d["submitted_at"]),
@@ -535,6 +560,7 @@ class _Checker:
             "channel": d["channel"], "outcome": d["outcome"],
             "accepted_at": _iso(d["accepted_at"]), "returned_at": _iso(d["returned_at"]),
         }) for plan, d in zip(plans, dossiers, strict=True)])
+        dossiers_imported.send(sender=_Checker, dossier_ids=[d["id"] for d in dossiers])
         return len(dossiers), len(events)
 
     def _events(self, plan: _Plan, dossier: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
@@ -778,46 +804,6 @@ def _pauses(plan: _Plan, dossier: dict[str, Any]) -> list[dict[str, Any]]:
             out.append({"dossier_id": dossier["id"], "kind": PAUSE_KINDS[Status(item.to_status)],
                         "started_at": item.at, "ended_at": None})
     return out
-
-
-_INSERT_BATCH = 5000
-
-
-def _sqlite_datetime(value: datetime) -> str:
-    return str(value.astimezone(UTC).replace(tzinfo=None))
-
-
-def _insert(model: Any, rows: list[dict[str, Any]]) -> None:
-    """INSERT rows (column attname -> Python value) with executemany, converting each value as the field would.
-
-    The import's writes skip the ORM's per-object work (model instances, bulk_create compiling every value), which
-    was most of an import's time; the values are converted by the same field methods Django uses."""
-    if not rows:
-        return
-    by_attname = {f.attname: f for f in model._meta.concrete_fields}
-    names = list(rows[0])
-    fields = [by_attname[name] for name in names]
-    ops = connection.ops
-    sqlite = connection.vendor == "sqlite"
-    convert: list[Callable[[Any], Any] | None] = []
-    for f in fields:
-        kind = f.get_internal_type()
-        if kind == "DateTimeField":  # SQLite stores naive UTC text, as Django's adapter does (without its overhead)
-            convert.append(_sqlite_datetime if sqlite else ops.adapt_datetimefield_value)
-        elif kind == "DateField":
-            convert.append(ops.adapt_datefield_value)
-        elif kind == "JSONField":
-            convert.append(json.dumps if sqlite else (lambda value, f=f: ops.adapt_json_value(value, f.encoder)))
-        else:
-            convert.append(None)
-    table = ops.quote_name(model._meta.db_table)
-    columns = ", ".join(ops.quote_name(f.column) for f in fields)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608 - ours
-    values = [tuple(value if c is None or value is None else c(value)
-                    for c, value in zip(convert, (row[name] for name in names), strict=True)) for row in rows]
-    with connection.cursor() as cursor:
-        for start in range(0, len(values), _INSERT_BATCH):
-            cursor.executemany(sql, values[start:start + _INSERT_BATCH])
 
 
 def _raise_sequences(plans: list[_Plan]) -> None:

@@ -95,6 +95,7 @@ class ItemOut(Schema):
     status: int | None
     in_numerator: bool
     link: str
+    state: str = ""
 
 
 class ItemsOut(Schema):

@@ -55,8 +55,11 @@ SETTINGS = [
 ]
 
 
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
 def value(name: str) -> Any:
-    return next(s for s in SETTINGS if s.name == name).value()
+    return _BY_NAME[name].value()
 
 
 def shown() -> list[dict[str, Any]]:

@@ -36,13 +36,19 @@ class Context:
         return self.unit.parent_id is None
 
     @cached_property
+    def _whole_tree(self) -> bool:
+        """The scope is every unit (the only root): its counters need no filter on units."""
+        return self.is_root and not Unit.objects.filter(parent__isnull=True).exclude(pk=self.unit.pk).exists()
+
+    @cached_property
     def unit_ids(self) -> list[int]:
         return list(Unit.objects.filter(path__startswith=self.unit.path).values_list("pk", flat=True))
 
     def counter_rows(self, period: Period | None = None) -> Any:
         period = period or self.period
-        rows = Counter.objects.filter(Q(period=period.key) | Q(period__startswith="T", period__lte=period.tail_key))
-        rows = rows.filter(unit__path__startswith=self.unit.path)
+        rows = Counter.objects.filter(Q(period=period.key) | Q(period__gte="T", period__lte=period.tail_key))
+        if not self._whole_tree:
+            rows = rows.filter(unit_id__in=Unit.objects.filter(path__startswith=self.unit.path).values("pk"))
         if self.procedure is not None:
             rows = rows.filter(procedure=self.procedure)
         return rows
@@ -71,8 +77,13 @@ class Context:
     def competence(self) -> list[Procedure]:
         """Published procedures handled at a level of the scope's units (all of them for the ministry)."""
         components = Component.objects.filter(version_id=OuterRef("current_version_id"))
+        # Only what the indicators read (sources.py): not the procedure's search text nor the version's forms,
+        # process and long texts.
+        version = [f"current_version__{name}" for name in (
+            "levels", "subjects", "online_level", "time_limit_unit", "name_vi", "steps_vi", "method_vi", "agency_vi")]
         procedures = Procedure.objects.filter(status=ProcedureStatus.PUBLISHED, current_version__isnull=False
-                                              ).select_related("current_version").annotate(
+                                              ).select_related("current_version").only(
+            "code", "status", "current_version", *version).annotate(
             has_components=Exists(components)).order_by("code")
         if self.procedure is not None:
             procedures = procedures.filter(pk=self.procedure.pk)

@@ -18,7 +18,7 @@ from motcua.core.worktime import WorkCalendar
 from motcua.dossiers.importing import MarksIn
 from motcua.dossiers.models import Dossier, DossierFile, Event, Rating
 from motcua.organization.models import Unit
-from motcua.organization.queries import calendar_for
+from motcua.organization.queries import calendars_for
 from motcua.petitions import queries as petition_queries
 from motcua.results.models import Result
 
@@ -90,20 +90,21 @@ class Loader:
                 "pk", "paper_result_required", "online_level", "time_limit_value", "time_limit_unit"):
             self.versions[vid] = VersionInfo(paper, level == "full", bool(fees.get(vid)), value, unit)
 
-    def _calendar(self, unit_id: int) -> WorkCalendar:
-        if unit_id not in self.calendars:
-            self.calendars[unit_id] = calendar_for(Unit.objects.get(pk=unit_id))
-        return self.calendars[unit_id]
+    def _calendars(self, unit_ids: set[int]) -> None:
+        missing = unit_ids - set(self.calendars)
+        if missing:
+            self.calendars.update(calendars_for(Unit.objects.filter(pk__in=missing)))
 
     def load(self, ids: list[int]) -> list[DossierFacts]:
         rows = list(Dossier.objects.filter(pk__in=ids).values_list(
             "pk", "code", "receiving_unit_id", "procedure_id", "version_id", "channel", "submitted_at", "due_at",
             "identity_verified"))
         self._version_infos({row[4] for row in rows})
+        self._calendars({row[2] for row in rows})
         facts: dict[int, DossierFacts] = {}
         for pk, code, unit_id, procedure_id, version_id, channel, submitted_at, due_at, verified in rows:
             facts[pk] = DossierFacts(pk, code, unit_id, procedure_id, channel, submitted_at, due_at,
-                                     self.versions[version_id], self._calendar(unit_id))
+                                     self.versions[version_id], self.calendars[unit_id])
             if verified:  # a live dossier whose applicant's identity the registry or the national provider vouched
                 facts[pk].marks["vneid_verified"] = True
         imported: set[int] = set()

@@ -54,7 +54,7 @@ class Indicator:
     maximum: float | Callable[[], float]
     threshold: float | Callable[[], float] = 100
     empty: str | Callable[[], str] = "na"  # points when D = 0: "na", "zero" or "full"
-    items: str = "dossiers"  # what the drill-down lists: "dossiers", "procedures" or "none"
+    items: str = "dossiers"  # what the drill-down lists: "dossiers", "procedures", "petitions" or "none"
     numerator_key: str = ""  # counter keys, for indicators that count dossiers
     denominator_key: str = ""
     per_procedure: bool = True
@@ -114,11 +114,11 @@ INDICATORS = [
               denominator_key="rcv"),
     Indicator("ECC", "digitization", _("Electronic certified copies from originals"), 2, items="none",
               per_procedure=False),
-    Indicator("5.1", "satisfaction", _("Petitions by category (tracking only)"), 0, items="none",
+    Indicator("5.1", "satisfaction", _("Petitions by category (tracking only)"), 0, items="petitions",
               per_procedure=False),
-    Indicator("5.2", "satisfaction", _("Petitions handled on time"), 6, empty="full", items="none",
+    Indicator("5.2", "satisfaction", _("Petitions handled on time"), 6, empty="full", items="petitions",
               per_procedure=False),
-    Indicator("5.3", "satisfaction", _("Satisfaction with petition handling"), 6, empty="full", items="none",
+    Indicator("5.3", "satisfaction", _("Satisfaction with petition handling"), 6, empty="full", items="petitions",
               per_procedure=False),
     Indicator("5.4", "satisfaction", _("Satisfaction in receiving and processing dossiers"), 6, threshold=90,
               empty="zero", numerator_key="s.ok", denominator_key="p", per_procedure=False),

@@ -15,6 +15,7 @@ from motcua.core import clock
 from motcua.core.errors import FieldError, NotFound, ValidationFailed
 from motcua.dossiers.models import Dossier
 from motcua.organization.models import Role, RoleAssignment, Unit
+from motcua.petitions.models import Petition
 
 from . import sources
 from .context import Context
@@ -162,6 +163,7 @@ class Item:
     status: int | None = None
     in_numerator: bool = False
     link: str = ""
+    state: str = ""  # a petition's state (dossiers have `status`)
 
 
 def _candidates(ctx: Context, indicator: Indicator) -> Iterator[list[int]]:
@@ -224,12 +226,29 @@ def _procedure_sets(ctx: Context, indicator: Indicator) -> tuple[set[int], set[i
     return set(), set()
 
 
+def _part(denominator: set[Any], numerator: set[Any], part: str) -> set[Any]:
+    """The members of a drill-down part: numerator, denominator, or lost (in the denominator, not the numerator)."""
+    return {"numerator": numerator, "denominator": denominator, "lost": denominator - numerator}[part]
+
+
 def procedure_items(ctx: Context, indicator: Indicator, part: str) -> list[Item]:
     denominator, numerator = _procedure_sets(ctx, indicator)
-    chosen = {"numerator": numerator, "denominator": denominator, "lost": denominator - numerator}[part]
+    chosen = _part(denominator, numerator, part)
     return [Item("procedure", p.code, p.current_version.name_vi if p.current_version else "", p.code, "",
                  in_numerator=p.pk in numerator, link=f"/procedures/{p.code}/")
             for p in Procedure.objects.filter(pk__in=chosen).select_related("current_version").order_by("code")]
+
+
+def petition_items(ctx: Context, indicator: Indicator, part: str) -> list[Item]:
+    """The petitions behind 5.1-5.3 (petitions' queries decide membership, as for the figures)."""
+    denominator, numerator = sources.petition_codes(ctx, indicator.id)
+    in_numerator = set(numerator)
+    chosen = _part(set(denominator), in_numerator, part)
+    rows = Petition.objects.filter(code__in=chosen).select_related("procedure", "unit").order_by("code")
+    return [Item("petition", p.code, p.title, p.procedure.code if p.procedure else "", p.unit.agency_code,
+                 submitted_at=p.sent_at, received_at=p.classified_at, due_at=p.answer_due_at,
+                 finished_at=p.answered_at or p.refused_at, in_numerator=p.code in in_numerator,
+                 link=f"/backoffice/petitions/{p.code}/", state=p.state) for p in rows]
 
 
 def items(ctx: Context, indicator_id: str, part: str) -> list[Item]:
@@ -244,4 +263,6 @@ def items(ctx: Context, indicator_id: str, part: str) -> list[Item]:
         return []
     if indicator.items == "procedures":
         return procedure_items(ctx, indicator, part)
+    if indicator.items == "petitions":
+        return petition_items(ctx, indicator, part)
     return dossier_items(ctx, indicator, part)

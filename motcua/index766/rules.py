@@ -42,6 +42,21 @@ class Progress:
     end: datetime | None  # the effective end (None: still open)
 
 
+@dataclass(frozen=True)
+class Options:
+    """The settings (config.py) that change what a dossier contributes, read once per dossier rather than per rule."""
+
+    calendar_pauses: bool
+    received_in_period: bool
+    wide_population: bool
+
+    @classmethod
+    def current(cls) -> Options:
+        return cls(config.value("MOTCUA_INDEX_PAUSE_TIME") == "calendar",
+                   config.value("MOTCUA_INDEX_PROGRESS_POPULATION") == "received_in_period",
+                   config.value("MOTCUA_INDEX_POPULATION_MARKERS") == "vneid_or_warehouse")
+
+
 def _supplements(facts: DossierFacts, received: datetime, cutoff: datetime | None
                  ) -> list[tuple[datetime, datetime | None]]:
     """(requested_at, fulfilled_at or None) of the supplement requests made after reception, up to the cut-off."""
@@ -56,26 +71,28 @@ def _supplements(facts: DossierFacts, received: datetime, cutoff: datetime | Non
     return out
 
 
-def effective_due(facts: DossierFacts, received: datetime, paused: list[tuple[datetime, datetime]]) -> datetime:
+def effective_due(facts: DossierFacts, received: datetime, paused: list[tuple[datetime, datetime]],
+                  options: Options | None = None) -> datetime:
     """The due date (or, without one, the procedure's time limit from reception) moved on by the waiting time."""
     calendar = facts.calendar
     due = facts.due_at or calendar.due_at(received, facts.version.time_limit_value, facts.version.time_limit_unit)
     if not paused:
         return due
-    if config.value("MOTCUA_INDEX_PAUSE_TIME") == "calendar":
+    if (options or Options.current()).calendar_pauses:
         return due + sum((b - a for a, b in paused), timedelta(0))
     waited = sum((calendar.working_time_between(a, b) for a, b in paused), timedelta(0))
     return calendar.add_working_time(due, waited)
 
 
-def progress(facts: DossierFacts, start: datetime | None, cutoff: datetime | None) -> Progress | None:
+def progress(facts: DossierFacts, start: datetime | None, cutoff: datetime | None,
+             options: Options | None = None) -> Progress | None:
     """The end-of-processing algorithm of index-766 §3 for the period [start, cutoff]; None: not in the population.
     `cutoff` None means "no cut-off" (the tail: every event known)."""
     received = facts.received_at
     if received is None or (cutoff is not None and received > cutoff):
         return None
-    if config.value("MOTCUA_INDEX_PROGRESS_POPULATION") == "received_in_period" and start is not None \
-            and received < start:
+    options = options or Options.current()
+    if options.received_in_period and start is not None and received < start:
         return None
     events = [s for s in facts.steps if cutoff is None or s.at <= cutoff]
     sup = _supplements(facts, received, cutoff)
@@ -86,7 +103,7 @@ def progress(facts: DossierFacts, start: datetime | None, cutoff: datetime | Non
                      and s.at >= received), None)
 
     end = first({PROCESSED}) or first({RETURNED}) or first({STOPPED, WITHDRAWN, NOT_ACCEPTED})
-    due = effective_due(facts, received, done)
+    due = effective_due(facts, received, done, options)
     if end is not None:
         if start is not None and end < start:
             return None
@@ -96,6 +113,16 @@ def progress(facts: DossierFacts, start: datetime | None, cutoff: datetime | Non
             return Progress("late", None, None)
         return Progress("ok" if sup[-1][0] <= due else "late", None, None)
     return Progress("open", due, None)
+
+
+def _in_period(tail: Progress | None, received: datetime, start: datetime, options: Options) -> Progress | None:
+    """`progress(facts, start, end)` for a period whose end is after every event, from the verdict with no cut-off:
+    the same events and supplements are seen, only the period's start can leave the dossier out."""
+    if tail is None or (options.received_in_period and received < start):
+        return None
+    if tail.end is not None and tail.end < start:
+        return None
+    return tail
 
 
 def _progress_rows(facts: DossierFacts, verdict: Progress, period_key: str, end: datetime | None) -> list[Row]:
@@ -119,7 +146,7 @@ def _progress_rows(facts: DossierFacts, verdict: Progress, period_key: str, end:
     return rows
 
 
-def _received_rows(facts: DossierFacts, received: datetime) -> list[tuple[str, int]]:
+def _received_rows(facts: DossierFacts, received: datetime, options: Options) -> list[tuple[str, int]]:
     marks, version = facts.marks, facts.version
     online = facts.channel == 2
     electronic_result = facts.result_codes > 0 and marks.get("result_file", False)
@@ -144,7 +171,7 @@ def _received_rows(facts: DossierFacts, received: datetime) -> list[tuple[str, i
         keys.append(("reuse", 1))
     if marks.get("from_personal_warehouse") or marks.get("result_synced_to_catalog"):
         keys.append(("share", 1))
-    wide = config.value("MOTCUA_INDEX_POPULATION_MARKERS") == "vneid_or_warehouse"
+    wide = options.wide_population
     population = marks.get("vneid_verified") or (wide and marks.get("from_personal_warehouse"))
     if population:
         keys.append(("pop", 1))
@@ -164,7 +191,8 @@ def _received_rows(facts: DossierFacts, received: datetime) -> list[tuple[str, i
     return keys
 
 
-def contributions(facts: DossierFacts) -> list[Row]:
+def contributions(facts: DossierFacts, options: Options | None = None) -> list[Row]:
+    options = options or Options.current()
     tally: Tally[tuple[str, str, int]] = Tally()
     year, month = month_of(facts.submitted_at)
     for period in periods_of_month(year, month):
@@ -173,23 +201,27 @@ def contributions(facts: DossierFacts) -> list[Row]:
             tally[(period.key, "sub.on", 0)] += 1
     received = facts.received_at
     if received is not None:
-        keys = _received_rows(facts, received)
+        keys = _received_rows(facts, received, options)
         for period in periods_of_month(*month_of(received)):
             for key, count in keys:
                 tally[(period.key, key, 0)] += count
         last = month_of(facts.last_at)
         seen: set[str] = set()
+        tail = progress(facts, None, None, options)  # every event known
+        last_step = facts.steps[-1].at if facts.steps else None
         for ym in month_range(month_of(received), last):
             for period in periods_of_month(*ym):
                 if period.key in seen:
                     continue
                 seen.add(period.key)
-                verdict = progress(facts, period.start, period.end)
+                if last_step is not None and period.end >= last_step:  # sees every event: the tail's verdict
+                    verdict = _in_period(tail, received, period.start, options)
+                else:
+                    verdict = progress(facts, period.start, period.end, options)
                 if verdict is not None:
                     for key in _progress_rows(facts, verdict, period.key, period.end):
                         tally[key[:3]] += key[3]
-        tail = progress(facts, None, None)
-        backlog = config.value("MOTCUA_INDEX_PROGRESS_POPULATION") == "received_or_processed"
+        backlog = not options.received_in_period
         if tail is not None and tail.end is None and backlog:
             tail_year, tail_month = next_month(*last)
             tail_key = f"T{tail_year:04d}-{tail_month:02d}"

@@ -9,17 +9,19 @@ from __future__ import annotations
 import logging
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Max
 
+from motcua.core.bulk_insert import insert_rows
 from motcua.dossiers.models import Dossier
 from motcua.integrations import outbox
 from motcua.integrations.models import OutboxEvent
 
-from .facts import Loader
+from .facts import DossierFacts, Loader
 from .models import Counter, DossierContribution
-from .rules import contributions
+from .rules import Options, Row, contributions
 
 logger = logging.getLogger(__name__)
 
@@ -39,32 +41,53 @@ def _upsert(deltas: dict[Key, int]) -> None:
         )
 
 
-@transaction.atomic
-def apply(dossier_ids: Iterable[int], loader: Loader | None = None) -> int:
-    """Replace what these dossiers contribute by what their records say now; returns the counter rows changed."""
-    ids = sorted(set(dossier_ids))
-    facts = (loader or Loader()).load(ids)
-    old = {c.dossier_id: c for c in DossierContribution.objects.select_for_update().filter(dossier_id__in=ids)}
+def _stored(item: DossierFacts, rows: list[Row]) -> dict[str, Any]:
+    """The DossierContribution row (attnames) of a dossier's counter rows."""
+    return {"dossier_id": item.id, "unit_id_value": item.unit_id, "procedure_id_value": item.procedure_id,
+            "rows": [list(r) for r in rows]}
+
+
+def _contribute(ids: list[int], loader: Loader, old: dict[int, DossierContribution] | None) -> int:
+    """Counter deltas and new contribution rows of these dossiers, replacing their `old` contributions (None: new
+    dossiers, which have none)."""
+    facts = loader.load(ids)
     deltas: Tally[Key] = Tally()
-    new_rows: list[DossierContribution] = []
+    new_rows: list[dict[str, Any]] = []
+    options = Options.current()
     for item in facts:
-        rows = contributions(item)
-        previous = old.pop(item.id, None)
+        rows = contributions(item, options)
+        previous = old.pop(item.id, None) if old else None
         if previous is not None:
             for period, key, due, count in previous.rows:
                 deltas[(period, previous.unit_id_value, previous.procedure_id_value, key, due)] -= count
         for period, key, due, count in rows:
             deltas[(period, item.unit_id, item.procedure_id, key, due)] += count
-        new_rows.append(DossierContribution(dossier_id=item.id, unit_id_value=item.unit_id,
-                                            procedure_id_value=item.procedure_id, rows=[list(r) for r in rows]))
+        new_rows.append(_stored(item, rows))
     changed = {key: count for key, count in deltas.items() if count}
     if changed:
         _upsert(changed)
-        for period in {key[0] for key in changed}:
-            Counter.objects.filter(period=period, count=0).delete()
-    DossierContribution.objects.filter(dossier_id__in=[c.dossier_id for c in new_rows]).delete()
-    DossierContribution.objects.bulk_create(new_rows)
+        if any(count < 0 for count in changed.values()):
+            for period in {key[0] for key, count in changed.items() if count < 0}:
+                Counter.objects.filter(period=period, count=0).delete()
+    if old is not None:
+        DossierContribution.objects.filter(dossier_id__in=[c["dossier_id"] for c in new_rows]).delete()
+    insert_rows(DossierContribution, new_rows)
     return len(changed)
+
+
+@transaction.atomic
+def apply(dossier_ids: Iterable[int], loader: Loader | None = None) -> int:
+    """Replace what these dossiers contribute by what their records say now; returns the counter rows changed."""
+    ids = sorted(set(dossier_ids))
+    old = {c.dossier_id: c for c in DossierContribution.objects.select_for_update().filter(dossier_id__in=ids)}
+    return _contribute(ids, loader or Loader(), old)
+
+
+@transaction.atomic
+def add_imported(dossier_ids: Iterable[int], loader: Loader | None = None) -> int:
+    """Add the contributions of dossiers just created by a history import (they have none yet: nothing to remove or
+    lock); the import calls it once a batch, in the batch's transaction. Returns the counter rows changed."""
+    return _contribute(sorted(set(dossier_ids)), loader or Loader(), None)
 
 
 def apply_codes(codes: Iterable[str]) -> int:
@@ -89,20 +112,19 @@ def recompute(batch: int = RECOMPUTE_BATCH, progress: Callable[[int], None] | No
         if not ids:
             break
         last = ids[-1]
-        rows: list[DossierContribution] = []
+        rows: list[dict[str, Any]] = []
+        options = Options.current()
         for item in loader.load(ids):
-            found = contributions(item)
+            found = contributions(item, options)
             for period, key, due, count in found:
                 totals[(period, item.unit_id, item.procedure_id, key, due)] += count
-            rows.append(DossierContribution(dossier_id=item.id, unit_id_value=item.unit_id,
-                                            procedure_id_value=item.procedure_id, rows=[list(r) for r in found]))
-        DossierContribution.objects.bulk_create(rows, batch_size=1000)
+            rows.append(_stored(item, found))
+        insert_rows(DossierContribution, rows)
         done += len(ids)
         if progress is not None:
             progress(done)
-    Counter.objects.bulk_create(
-        [Counter(period=p, unit_id=u, procedure_id=pr, key=k, due=d, count=c)
-         for (p, u, pr, k, d), c in totals.items() if c], batch_size=5000)
+    insert_rows(Counter, [{"period": p, "unit_id": u, "procedure_id": pr, "key": k, "due": d, "count": c}
+                          for (p, u, pr, k, d), c in totals.items() if c])
     settled = outbox.settle(CONSUMER, last_event)
     logger.info("Index recomputed from %d dossiers (%d counters); %d pending deliveries settled.", done,
                 len(totals), settled)

@@ -139,6 +139,21 @@ def _petition_satisfaction(ctx: Context) -> Figures:
     return Figures(found.received - found.unsatisfactory, found.received)
 
 
+def petition_codes(ctx: Context, indicator_id: str) -> tuple[list[str], list[str]]:
+    """(denominator, numerator) petition codes behind 5.1, 5.2 or 5.3, by the same rules as their figures."""
+    start, end = _petition_period(ctx)
+    if indicator_id == "5.1":
+        return petition_queries.category_codes(ctx.unit, start, end)
+    if indicator_id == "5.2":
+        ratio = petition_queries.on_time_counts(ctx.unit, start, end)
+        return ratio.denominator_codes, ratio.numerator_codes
+    if indicator_id == "5.3":
+        found = petition_queries.satisfaction_counts(ctx.unit, start, end)
+        unsatisfactory = set(found.unsatisfactory_codes)
+        return found.received_codes, [code for code in found.received_codes if code not in unsatisfactory]
+    return [], []
+
+
 def register_defaults() -> None:
     for indicator in INDICATORS:
         if indicator.numerator_key and indicator.id != "2.2":

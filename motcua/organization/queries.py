@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, time
 
 from django.conf import settings
@@ -83,13 +84,28 @@ def calendar_for(unit: Unit | None = None) -> WorkCalendar:
     When several of them name the same day, the most specific wins (the unit's own, then its parent's, ..., then the
     global one), so a commune may work on a day its province closed. Cut-off and shifts come from settings.
     """
-    ids = _ancestor_ids(unit) if unit is not None else []
+    if unit is None:
+        return _calendar([], list(CalendarException.objects.filter(unit__isnull=True).values_list(
+            "unit_id", "day", "kind")))
+    return calendars_for([unit])[unit.pk]
+
+
+def calendars_for(units: Iterable[Unit]) -> dict[int, WorkCalendar]:
+    """`calendar_for` of each unit (by id), with one query for all of them."""
+    chains = {unit.pk: _ancestor_ids(unit) for unit in units}
+    ids = {unit_id for chain in chains.values() for unit_id in chain}
+    rows = list(CalendarException.objects.filter(Q(unit__isnull=True) | Q(unit_id__in=ids)).values_list(
+        "unit_id", "day", "kind"))
+    return {pk: _calendar(chain, rows) for pk, chain in chains.items()}
+
+
+def _calendar(ids: list[int], rows: list[tuple[int | None, date, str]]) -> WorkCalendar:
+    """The calendar of the unit whose ancestors (root first, itself last) are `ids`, from exception rows."""
     depth = {unit_id: index for index, unit_id in enumerate(ids)}
     chosen: dict[date, tuple[int, str]] = {}
-    rows = CalendarException.objects.filter(Q(unit__isnull=True) | Q(unit_id__in=ids)).values_list(
-        "unit_id", "day", "kind"
-    )
     for unit_id, day, kind in rows:
+        if unit_id is not None and unit_id not in depth:
+            continue
         rank = -1 if unit_id is None else depth[unit_id]
         if day not in chosen or rank > chosen[day][0]:
             chosen[day] = (rank, kind)

@@ -152,6 +152,19 @@ def category_counts(unit: Unit, start: date, end: date) -> CategoryCounts:
     )
 
 
+def category_codes(unit: Unit, start: date, end: date) -> tuple[list[str], list[str]]:
+    """5.1's drill-down: (codes of the petitions counted, codes of those about regulations or staff), by the inclusion
+    rule of `category_counts`."""
+    period = Period.of(start, end)
+    rows = Petition.objects.filter(_in_subtree(unit), sent_at__gte=period.start, sent_at__lt=period.end)
+    every, classified = [], []
+    for code, category in rows.order_by("code").values_list("code", "category"):
+        every.append(code)
+        if category in (Category.REGULATION, Category.STAFF):
+            classified.append(code)
+    return every, classified
+
+
 @dataclass
 class Ratio:
     """A numerator and a denominator, with the petition codes behind each (for the index's drill-down)."""

@@ -12,15 +12,15 @@ from motcua.index766.simulate import load_profile, simulate
 
 class Command(BaseCommand):
     help = ("Generate a realistic year of dossiers from a profile (motcua/index766/profiles/*.json) and import it "
-            "through the history import; then rebuild the index counters.")
+            "through the history import, which keeps the index counters up to date batch by batch.")
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--profile", default="mod-2024", help="Profile name or path to a JSON file.")
         parser.add_argument("--scale", type=float, default=1.0, help="Multiply the profile's volume (0.01, 10...).")
         parser.add_argument("--seed", type=int, default=2024)
         parser.add_argument("--batch-size", type=int, default=5000)
-        parser.add_argument("--no-recompute", action="store_true",
-                            help="Leave the counters to the outbox consumer (one delivery per dossier).")
+        parser.add_argument("--recompute", action="store_true",
+                            help="Rebuild the index counters from the records afterwards (recompute_index).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -42,7 +42,7 @@ class Command(BaseCommand):
                           f"({report.dossiers / took if took else 0:.0f} dossiers/s).")
         if report.errors:
             raise CommandError(f"{report.bad_rows} generated rows were refused; see above.")
-        if not options["no_recompute"]:
+        if options["recompute"]:
             begin = time.perf_counter()
             services.recompute()
             self.stdout.write(f"Index recomputed in {time.perf_counter() - begin:.1f} s.")
