@@ -43,7 +43,7 @@ test: $(VENV)/.installed-test
 	npm ci --no-audit --no-fund --silent
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
-	MOTCUA_TEST_DB=postgres $(PY) -m pytest
+	MOTCUA_TEST_DB=postgres $(PY) -m pytest -m "not postgres"  # tests/postgres ran on their own cluster already
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
