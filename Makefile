@@ -1,4 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Everything else here serves them.
+# `make test` runs the suite on SQLite, then on a throwaway PostgreSQL cluster (MOTCUA_TEST_DB=postgres, conftest.py).
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -42,6 +43,7 @@ test: $(VENV)/.installed-test
 	npm ci --no-audit --no-fund --silent
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+	MOTCUA_TEST_DB=postgres $(PY) -m pytest -m "not postgres"  # tests/postgres ran on their own cluster already
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

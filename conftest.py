@@ -1,8 +1,14 @@
-"""Fixtures shared by every test: the demo catalog and accounts, API clients, a frozen clock."""
+"""Fixtures shared by every test: the demo catalog and accounts, API clients, a frozen clock.
+
+The test database is SQLite in memory unless `MOTCUA_TEST_DB=postgres`: then `pytest_configure` starts one throwaway
+PostgreSQL cluster for the session (tests/postgres/pgserver.py, nothing made durable) before anything connects, points
+`DATABASES` at it, and `pytest_unconfigure` removes it; pytest-django creates its test database there as usual.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import datetime
 from io import StringIO
@@ -19,6 +25,56 @@ from django.utils import translation
 from motcua.core.clock import FrozenClock, use_clock
 
 DEMO_CATALOG = Path(__file__).parent / "motcua" / "catalog" / "demo" / "catalog.json"
+TEST_DATABASES = ("sqlite", "postgres")
+pg_server_key = pytest.StashKey[Any]()
+
+
+def test_database() -> str:
+    """The database the suite runs on: $MOTCUA_TEST_DB, `sqlite` (default) or `postgres`."""
+    return os.environ.get("MOTCUA_TEST_DB", "").strip().lower() or "sqlite"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    name = test_database()
+    if name not in TEST_DATABASES:
+        raise pytest.UsageError(f"MOTCUA_TEST_DB={name!r}: expected one of {', '.join(TEST_DATABASES)}.")
+    if name != "postgres" or config.getoption("help", False) or config.getoption("version", 0):
+        return
+    import dj_database_url
+    from django.conf import settings
+    from django.db import connections
+
+    from tests.postgres.pgserver import PgMissing, PgServer
+
+    try:
+        server = PgServer(durable=False).start()
+    except PgMissing as missing:
+        raise pytest.UsageError(f"MOTCUA_TEST_DB=postgres: {missing}") from None
+    config.stash[pg_server_key] = server
+    # pytest-django has set Django up already, but nothing has connected yet: replace the SQLite settings (and
+    # forget the connection objects and settings Django may have made from them).
+    settings.DATABASES["default"] = dj_database_url.parse(server.database_url("motcua"), conn_max_age=0)
+    connections.__dict__.pop("settings", None)
+    for connection in connections.all(initialized_only=True):  # made (not opened) while the apps got ready
+        connection.close()
+        del connections[connection.alias]
+    connections._settings = settings.DATABASES
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(pg_server_key, None)
+    if server is not None:
+        from django.db import connections
+
+        connections.close_all()
+        server.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    server = config.stash.get(pg_server_key, None)
+    if server is None:
+        return f"database: {test_database()}"
+    return f"database: postgres (throwaway cluster in {server.root}, port {server.port})"
 
 
 def pki_settings(path: Path) -> dict[str, Any]:

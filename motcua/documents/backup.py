@@ -67,8 +67,11 @@ def backup(dest: Path, *, include_files: bool = True) -> Report:
         raise BackupError(f"{dest} is not empty: a backup goes into a new directory.")
     dest.mkdir(parents=True, exist_ok=True)
     report = Report()
+    # Every table read from one snapshot. PostgreSQL takes the isolation level only as a transaction's first
+    # statement: inside a caller's transaction (a savepoint here) that transaction's own level applies.
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":  # every table read from one snapshot
+        if connection.vendor == "postgresql" and outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         with gzip.open(dest / DUMP, "wt", encoding="utf-8") as out:

@@ -65,8 +65,17 @@ def site_env(database_url: str, data_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    """A throwaway PostgreSQL (fsync off). Missing binaries fail the test, naming the Debian package to install."""
+def pg_server(pytestconfig: pytest.Config) -> Iterator[PgServer]:
+    """A throwaway PostgreSQL (fsync off). Missing binaries fail the test, naming the Debian package to install.
+
+    With MOTCUA_TEST_DB=postgres the session's cluster (root conftest.py) already runs: its own databases are made on
+    it, next to pytest-django's test database."""
+    from conftest import pg_server_key
+
+    session_server = pytestconfig.stash.get(pg_server_key, None)
+    if session_server is not None:
+        yield session_server
+        return
     problem = None
     try:
         server = PgServer(durable=False).start()

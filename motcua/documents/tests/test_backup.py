@@ -20,6 +20,10 @@ from motcua.documents.models import StoredFile
 from motcua.dossiers.tests.conftest import api  # noqa: F401 - demo accounts talking to the API
 from motcua.results.tests.test_results import approve
 
+# Outside a test transaction, as the commands run: `flush` cannot TRUNCATE in a transaction with pending deferred
+# foreign-key checks on PostgreSQL, and `backup` takes its own REPEATABLE READ snapshot.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 def records() -> list[dict[str, Any]]:
     """Every row of every app (as the dump serializes it), in a stable order."""
@@ -84,3 +88,14 @@ def test_backup_reports_a_corrupt_file(populated, tmp_path: Path) -> None:
     Path(default_storage.path(name)).write_bytes(b"changed on disk")
     with pytest.raises(CommandError, match="could not be backed up"):
         call_command("backup", str(tmp_path / "bk"), stdout=io.StringIO(), stderr=io.StringIO())
+
+
+@pytest.mark.django_db  # inside the test's transaction, as a caller's own transaction would be
+def test_backup_inside_a_callers_transaction_reads_that_transaction(tmp_path: Path) -> None:
+    from django.contrib.auth import get_user_model
+
+    from motcua.documents.backup import backup
+
+    get_user_model().objects.create_user("not.committed.yet", password="x" * 16)
+    report = backup(tmp_path / "bk", include_files=False)  # PostgreSQL refused the isolation level here
+    assert report.rows.get("identity.user") == 1
