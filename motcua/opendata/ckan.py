@@ -105,6 +105,13 @@ def _string_list(params: Params, name: str) -> list[str]:
     return value
 
 
+def _facet_limit(params: Params) -> int:
+    """Values per facet: 50 by default, -1 for all (as CKAN)."""
+    if str(params.get("facet.limit", "")).strip() == "-1":
+        return -1
+    return _int(params, "facet.limit", 50)
+
+
 def _language(params: Params) -> str:
     return "en" if str(params.get("lang", "")).lower().startswith("en") else "vi"
 
@@ -189,7 +196,7 @@ def package_search(params: Params, base_url: str) -> dict[str, Any]:
     query = Search(
         q=" ".join(words), filters=parse_filters(" ".join(fq_parts)), sort=parse_sort(sort_text),
         rows=_int(params, "rows", 10, MAX_ROWS), start=_int(params, "start", 0),
-        facet_fields=_string_list(params, "facet.field"), facet_limit=int(params.get("facet.limit") or 50),
+        facet_fields=_string_list(params, "facet.field"), facet_limit=_facet_limit(params),
     )
     unknown = [f for f in query.facet_fields if f not in FILTER_FIELDS]
     if unknown:
