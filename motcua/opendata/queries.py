@@ -35,23 +35,29 @@ def ckan_time(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat() if value else None
 
 
-def datasets() -> list[Dataset]:
-    """Every published dataset with its publisher and resources (without their bytes)."""
+def datasets(**lookup: Any) -> list[Dataset]:
+    """The published datasets (or those matching `lookup`) with their publisher and resources (without bytes)."""
     files = Resource.objects.defer("content").order_by("position")
-    return list(Dataset.objects.select_related("organization").prefetch_related(Prefetch("resources", files)))
+    return list(Dataset.objects.filter(**lookup).select_related("organization")
+                .prefetch_related(Prefetch("resources", files)))
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 def get_dataset(name_or_id: str) -> Dataset | None:
-    found = [d for d in datasets() if name_or_id in (d.name, str(d.id))]
+    key = _uuid(name_or_id)
+    found = datasets(pk=key) if key else datasets(name=name_or_id)
     return found[0] if found else None
 
 
 def get_resource(resource_id: str) -> Resource | None:
-    try:
-        key = uuid.UUID(str(resource_id))
-    except ValueError:
-        return None
-    return Resource.objects.defer("content").select_related("dataset").filter(pk=key).first()
+    key = _uuid(resource_id)
+    return Resource.objects.defer("content").select_related("dataset").filter(pk=key).first() if key else None
 
 
 def file_of(name: str, extension: str) -> Resource | None:
