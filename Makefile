@@ -32,6 +32,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	MOTCUA_DEMO=1 $(PY) manage.py load_demo
+	$(PY) manage.py opendata_refresh
 	$(PY) manage.py pki_init
 	@echo ""
 	@echo "motcua is serving at http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs)"

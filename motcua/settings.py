@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "motcua.index766",
     "motcua.petitions",
     "motcua.payments",
+    "motcua.opendata",
     "motcua.portal",
     "motcua.backoffice",
     "motcua.demo",
@@ -327,6 +328,8 @@ MOTCUA_PETITION_NEAR_DUE_DAYS = env_int("PETITION_NEAR_DUE_DAYS", 2)
 # Early warning: a dossier is at risk when its working time left is less than the remaining steps' planned shares
 # of its time limit, or less than this many working hours.
 MOTCUA_AT_RISK_HOURS = env_int("AT_RISK_HOURS", 8)
+# Open data (motcua/opendata): minutes between two scheduled regenerations of the datasets from live data.
+MOTCUA_OPENDATA_REFRESH_MINUTES = env_int("OPENDATA_REFRESH_MINUTES", 60)
 # Uploads: the largest file accepted, in bytes.
 MOTCUA_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 # Resumable uploads (tus, /api/v1/uploads): the largest file, the folder of partial files (empty: MEDIA_ROOT/.partial,

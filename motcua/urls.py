@@ -17,6 +17,7 @@ urlpatterns = [
     path("backoffice/", include("motcua.backoffice.urls")),
     path("petitions/", include("motcua.petitions.urls")),
     path("", include("motcua.payments.urls")),
+    path("", include("motcua.opendata.urls")),
     path("", include("motcua.results.urls")),
     # Component templates (forms to download) published with the catalog.
     re_path(r"^catalog-files/(?P<path>[A-Za-z0-9][A-Za-z0-9_.\-]*)$", serve,

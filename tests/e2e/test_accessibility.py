@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 
 from motcua.dossiers.tests.conftest import api, first_registration  # noqa: F401 - api: the fixture
+from motcua.opendata import services as opendata_services
 
 from .conftest import screenshot
 from .test_dossier_journey_browser import log_in
@@ -72,6 +73,7 @@ def test_key_pages_have_no_serious_accessibility_violations(live_server, browser
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: `make test` installs it with npm ci (package.json)")
     base = live_server.url
+    opendata_services.refresh_all()
     pages = [
         ("/", "home", None), ("/procedures/1.013133/", "procedure", None), ("/account/login/", "login", None),
         ("/account/signup/", "signup", None), ("/verify/", "verify", None),
@@ -83,6 +85,7 @@ def test_key_pages_have_no_serious_accessibility_violations(live_server, browser
         ("/backoffice/index/", "index", "admin.demo"),
         ("/backoffice/dead-letters/", "dead-letters", "admin.demo"),
         ("/account/notifications/settings/", "notification-settings", "citizen.demo"),
+        ("/data/", "open-data", None), ("/data/thu-tuc-hanh-chinh/", "open-dataset", None),
     ]
     problems: list[str] = []
     for lang in ("vi", "en"):
