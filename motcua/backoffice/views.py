@@ -132,6 +132,7 @@ ACTION_TITLES = {
     "complete_step": gettext_lazy("Complete this step"),
     "transfer": gettext_lazy("Transfer to another unit"),
     "request_payment": gettext_lazy("Request payment"),
+    "pay": gettext_lazy("Record a payment made at the desk"),
     "approve": gettext_lazy("Approve"),
     "deny": gettext_lazy("Deny"),
     "return_result": gettext_lazy("Return the result"),
@@ -149,6 +150,7 @@ ACTION_FIELDS: dict[str, list[tuple[str, str, bool]]] = {
     "complete_step": [("next_step", "next_step", True), ("note", "textarea", False)],
     "transfer": [("unit", "unit", True), ("note", "textarea", False)],
     "request_payment": [("amount_vnd", "number", True), ("note", "textarea", False)],
+    "pay": [("transaction_id", "text", True), ("note", "textarea", False)],
     "approve": [("next_step", "next_step", True), ("note", "textarea", False)],
     "deny": [("next_step", "next_step", True), ("reason", "textarea", True)],
     "return_result": [("method", "method", True), ("note", "textarea", False)],
@@ -159,6 +161,7 @@ FIELD_LABELS = {
     "note": gettext_lazy("Note"), "items": gettext_lazy("Items to supplement"),
     "reasons": gettext_lazy("Reasons"), "reason": gettext_lazy("Reason"), "next_step": gettext_lazy("Next step"),
     "unit": gettext_lazy("Unit"), "amount_vnd": gettext_lazy("Amount (VND)"),
+    "transaction_id": gettext_lazy("Receipt or transfer reference"),
     "new_due_at": gettext_lazy("New due date"), "method": gettext_lazy("How the result is returned"),
 }
 FIELD_HELP = {

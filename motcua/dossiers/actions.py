@@ -1,8 +1,9 @@
 """The dossier status machine: each action's statuses, who may perform it, and what it does.
 
 Action names are part of the API contract: accept, request_supplement, refuse (one-stop officer); supplement,
-withdraw, pay (applicant); complete_step, transfer, request_payment; approve, deny (leader or delegate);
-return_result; stop; apology. `allowed_actions` tells a caller what it may do now; `act` refuses anything else with
+withdraw (applicant); pay (one-stop officer for a payment at the desk; online, the payment gateway through
+motcua.payments); complete_step, transfer, request_payment; approve, deny (leader or delegate); return_result; stop;
+apology. `allowed_actions` tells a caller what it may do now; `act` refuses anything else with
 409 and that list.
 """
 
@@ -293,7 +294,9 @@ SPECS: dict[str, ActionSpec] = {spec.name: spec for spec in [
     ActionSpec("complete_step", _WORKING, _complete_step, step=True),
     ActionSpec("transfer", _WORKING, _transfer, roles=("onestop", "handler", "leader")),
     ActionSpec("request_payment", _WORKING, _request_payment, roles=("onestop", "handler")),
-    ActionSpec("pay", frozenset({Status.PAYMENT}), _pay, applicant=True),
+    # Online payments are settled by motcua.payments from a signed gateway answer (role "gateway", through `perform`);
+    # an applicant cannot mark their own fees paid. The one-stop officer records a payment made at the desk.
+    ActionSpec("pay", frozenset({Status.PAYMENT}), _pay, roles=("onestop",)),
     ActionSpec("approve", _WORKING, _decide(Outcome.APPROVED), step=True),
     ActionSpec("deny", _WORKING, _decide(Outcome.DENIED), step=True),
     ActionSpec("return_result", frozenset({Status.PROCESSED}), _return_result, step=True),

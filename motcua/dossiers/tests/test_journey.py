@@ -179,7 +179,8 @@ def test_payment_request_pauses_until_paid(api):
     onestop.act(code, "accept")
     assert onestop.act(code, "request_payment", {"amount_vnd": 0}).status_code == 422
     assert onestop.act(code, "request_payment", {"amount_vnd": 50000}).json()["status"] == 6
-    paid = citizen.act(code, "pay", {"transaction_id": "VNPAY-1"}).json()
+    assert citizen.act(code, "pay", {"transaction_id": "VNPAY-1"}).status_code == 409  # online: through the gateway
+    paid = onestop.act(code, "pay", {"transaction_id": "BL-TAI-QUAY-1"}).json()  # paid at the desk
     assert paid["status"] == 2
 
 

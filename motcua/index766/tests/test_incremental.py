@@ -73,7 +73,7 @@ def test_incremental_equals_recompute(api, frozen_clock):  # noqa: F811
     paying = submit(citizen)
     onestop.act(paying, "accept")
     assert onestop.act(paying, "request_payment", {"amount_vnd": 50000}).json()["status"] == 6
-    citizen.act(paying, "pay", {"transaction_id": "VNPAY-1"})
+    onestop.act(paying, "pay", {"transaction_id": "BL-1"})
     waiting = submit(citizen)
     onestop.act(waiting, "accept")
     handler.act(waiting, "request_supplement", {"items": ["Giấy khám sức khỏe"]})  # pending, one request
