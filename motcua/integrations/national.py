@@ -103,8 +103,12 @@ def _late(dossier: Dossier) -> bool:
 def map_dossier(dossier: Dossier) -> dict[str, Any]:
     """The dossier in the national sync vocabulary, with its whole history, documents, fees and results."""
     documents, all_digitized = _documents(dossier)
-    fees = [{"TenLePhi": fee.name_vi, "MucLePhi": fee.amount_vnd, "DaThanhToan": 0, "MaGiaoDich": ""}
-            for fee in dossier.version.fees.all()]
+    events = list(Event.objects.filter(dossier=dossier).select_related("unit").order_by("seq"))
+    # Payments are `pay` events (motcua.payments records online ones with `online`, the desk records the others).
+    paid = [e.data for e in events if e.action == "pay" and (e.data or {}).get("payment_status", "success") == "success"]
+    transaction = str(paid[-1].get("transaction_id", "")) if paid else ""
+    fees = [{"TenLePhi": fee.name_vi, "MucLePhi": fee.amount_vnd, "DaThanhToan": _flag(bool(paid)),
+             "MaGiaoDich": transaction} for fee in dossier.version.fees.all()]
     results = [{
         "MaKetQua": result.code,
         "TenKetQua": result.title,
@@ -112,7 +116,7 @@ def map_dossier(dossier: Dossier) -> dict[str, Any]:
         "NgayHetHieuLuc": national_date(result.valid_until),
         "TrangThaiKetQua": result.state,
     } for result in dossier.results.order_by("number")]
-    history = [map_history(e) for e in Event.objects.filter(dossier=dossier).select_related("unit").order_by("seq")]
+    history = [map_history(e) for e in events]
     return {
         "MaHoSo": dossier.code,
         "MaTTHC": dossier.procedure.code,
@@ -131,8 +135,7 @@ def map_dossier(dossier: Dossier) -> dict[str, Any]:
         "NgayTraKetQua": national_time(dossier.returned_at),
         "TrangThaiHoSo": dossier.status,
         "DaSoHoa": _flag(all_digitized),
-        # Online payment is not recorded on dossiers yet: fees are listed unpaid and the flag is 0.
-        "ThanhToanTrucTuyen": 0,
+        "ThanhToanTrucTuyen": _flag(any(data.get("online") for data in paid)),
         "HoSoTreHan": _flag(_late(dossier)),
         "XinLoi": _flag(dossier.apologies > 0),
         "TaiLieuNop": documents,

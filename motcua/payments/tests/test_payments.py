@@ -148,3 +148,15 @@ def test_reconciliation_settles_a_lost_callback_and_expires_abandoned_payments(w
     assert callback(client, gateways.signed({"ref": abandoned, "amount": 70000, "status": "success", "txn": "L"})
                     ).json() == {"reference": abandoned, "status": "success", "changed": True}
     assert Dossier.objects.get(code=code).status == 2
+
+
+def test_the_national_sync_reports_an_online_payment(waiting, client):
+    from motcua.integrations import national
+
+    citizen, code = waiting["citizen"], waiting["code"]
+    assert national.map_dossier(Dossier.objects.get(code=code))["ThanhToanTrucTuyen"] == 0
+    ref = start(citizen, code)["payment"]["reference"]
+    callback(client, gateways.signed({"ref": ref, "amount": 50000, "status": "success", "txn": "SBX-NAT"}))
+    data = national.map_dossier(Dossier.objects.get(code=code))
+    assert data["ThanhToanTrucTuyen"] == 1
+    assert [h["HanhDong"] for h in data["QuaTrinhXuLy"]][-1] == "pay"
