@@ -105,7 +105,8 @@ def map_dossier(dossier: Dossier) -> dict[str, Any]:
     documents, all_digitized = _documents(dossier)
     events = list(Event.objects.filter(dossier=dossier).select_related("unit").order_by("seq"))
     # Payments are `pay` events (motcua.payments records online ones with `online`, the desk records the others).
-    paid = [e.data for e in events if e.action == "pay" and (e.data or {}).get("payment_status", "success") == "success"]
+    paid = [e.data or {} for e in events if e.action == "pay"]
+    paid = [data for data in paid if data.get("payment_status", "success") == "success"]
     transaction = str(paid[-1].get("transaction_id", "")) if paid else ""
     fees = [{"TenLePhi": fee.name_vi, "MucLePhi": fee.amount_vnd, "DaThanhToan": _flag(bool(paid)),
              "MaGiaoDich": transaction} for fee in dossier.version.fees.all()]
