@@ -49,6 +49,7 @@ from motcua.core.clock import FrozenClock, use_clock
 from motcua.documents.services import store_upload
 from motcua.dossiers.services import Submission, submit
 from motcua.identity.models import User
+from tests.postgres.racing import ready_then_wait
 
 spec = json.loads(sys.argv[1])
 results, errors = [], []
@@ -61,12 +62,7 @@ try:
     if spec["print_components"]:
         print(json.dumps(components))
         sys.exit(0)
-    Path(spec["ready"]).touch()
-    deadline = time.monotonic() + 60
-    while not Path(spec["go"]).exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError("no start signal within 60 s")
-        time.sleep(0.001)
+    ready_then_wait(spec)
     with use_clock(FrozenClock(datetime.fromisoformat(spec["at"]))):
         for _ in range(spec["count"]):
             try:

@@ -57,14 +57,10 @@ import django
 django.setup()
 
 from motcua.payments import gateways, services
+from tests.postgres.racing import ready_then_wait
 
 spec = json.loads(sys.argv[1])
-Path(spec["ready"]).touch()
-deadline = time.monotonic() + 60
-while not Path(spec["go"]).exists():
-    if time.monotonic() > deadline:
-        raise TimeoutError("no start signal within 60 s")
-    time.sleep(0.001)
+ready_then_wait(spec)
 try:
     if spec["kind"] == "callback":
         _payment, changed = services.callback("sandbox", gateways.signed(
