@@ -2,11 +2,12 @@
 while worker processes are killed with SIGKILL and the database restarts once; then checks that nothing was lost,
 duplicated or left inconsistent.
 
-    .venv/bin/python bench/chaos.py [--duration 60] [--citizens 6] [--officers 3] [--seed N]
+    .venv/bin/python bench/chaos.py [--duration 60] [--citizens 6] [--officers 3] [--seed N] [--storage s3|local]
 
 1. A throwaway PostgreSQL (durable settings), migrated, demo data, a TEST PKI. Two "nodes", each a gunicorn with
    `--web-workers` workers and a task worker (`manage.py db_worker`, as scripts/serve.sh runs it). The nodes share only
-   the database, the file storage (`storage_env`, one place) and their configuration (secret key, PKI: what a
+   the database, the file storage (`storage_env`: by default an S3 bucket on moto_server, the S3-compatible stand-in
+   of tests/s3server.py; `--storage local` for a shared folder) and their configuration (secret key, PKI: what a
    secret store hands every node); each has its own MOTCUA_DATA_DIR, which nothing may need.
 2. For `--duration` seconds: citizen clients submit 1.013133 with an Idempotency-Key, retrying with the same key on
    connection errors and 5xx (and switching node, as a load balancer would); officer clients walk the submitted
@@ -16,7 +17,8 @@ duplicated or left inconsistent.
    once, at about 40% of the run.
 4. Then the task workers drain the outbox (`--drain` seconds at most) and the checks run on the database: every
    acknowledged submission exists exactly once, codes are unique, every history chains and ends at the dossier's
-   status, every acknowledged action is in the history, every outbox event was delivered to every consumer.
+   status, every acknowledged action is in the history, every outbox event was delivered to every consumer, and
+   `manage.py verify_files` finds every stored file intact in the shared storage.
 
 Prints one table (count and verdict per invariant); exits 1 when an invariant is broken. See bench/README.md.
 """
@@ -48,6 +50,7 @@ from common import Gunicorn, HttpClient, PgMissing, PgServer, Site, Table, TaskW
 
 from motcua.demo.samples import FIRST_REGISTRATION_FORM as FORM
 from motcua.demo.samples import MINIMAL_PDF
+from tests.s3server import MotoServer
 
 COMPONENTS = ("to_khai", "phieu_tu_khai_suc_khoe", "cccd")
 CITIZEN = "citizen.demo"
@@ -61,9 +64,12 @@ NEXT_ACTION: dict[int, tuple[str, str, dict[str, Any]]] = {
 OFFICERS = sorted({account for account, _action, _body in NEXT_ACTION.values()})
 
 
-def storage_env(shared: Path) -> dict[str, str]:
-    """The file storage every node uses: the one place to change to point the run at an object store (S3 stand-in)."""
-    return {"MOTCUA_STORAGE": "local", "MOTCUA_MEDIA_ROOT": str(shared / "media")}
+def storage_env(shared: Path, s3: MotoServer | None) -> dict[str, str]:
+    """The file storage every node uses: a bucket of the S3 stand-in, or (no stand-in) a shared local folder."""
+    if s3 is None:
+        return {"MOTCUA_STORAGE": "local", "MOTCUA_MEDIA_ROOT": str(shared / "media")}
+    s3.create_bucket("motcua-chaos")
+    return s3.storage_env("motcua-chaos")
 
 
 def shared_config(shared: Path) -> dict[str, str]:
@@ -377,6 +383,15 @@ def verify(site: Site, stats: Stats, table: Table) -> bool:
     announced = int(sql_rows(server, db, "SELECT count(*) FROM integrations_outboxevent "
                                          "WHERE topic IN ('dossier.status_changed', 'dossier.updated')")[0][0])
     check("history events without their outbox event (or extra)", abs(dossier_events - announced))
+    files = int(sql_rows(server, db, "SELECT count(*) FROM documents_storedfile")[0][0])
+    try:
+        report = site.run("manage.py", "verify_files", timeout=900)
+        broken = 0
+    except RuntimeError as failure:  # exits 1 listing every MISSING / CORRUPT file
+        report = str(failure)
+        broken = max(1, len(re.findall(r"^(?:MISSING|CORRUPT) ", report, flags=re.MULTILINE)))
+    table.add("stored files (uploads, results, slips)", str(files))
+    check("stored files missing or corrupt (verify_files)", broken)
     return ok
 
 
@@ -412,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds between two SIGKILLs, drawn uniformly (default 2 6)")
     parser.add_argument("--drain", type=float, default=120, help="seconds at most for the outbox to drain")
     parser.add_argument("--seed", type=int, default=None, help="random seed (printed; reuse it to repeat a run)")
+    parser.add_argument("--storage", choices=("s3", "local"), default="s3",
+                        help="shared file storage: a bucket on moto_server (default) or a local folder")
     args = parser.parse_args(argv)
     if not 0 < args.duration <= 1800 or not 1 <= args.citizens <= 64 or not 1 <= args.officers <= 64:
         parser.error("duration up to 1800 s, 1-64 citizens and officers")
@@ -427,10 +444,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     stats, faults = Stats(), Faults()
     table = Table(f"bench/chaos.py: 2 gunicorn x {args.web_workers} workers + 2 task workers, one PostgreSQL "
-                  f"(durable), {args.citizens} citizens + {args.officers} officers, {args.duration:g} s, seed {seed}")
-    with (common.stop_on_signals(), tempfile.TemporaryDirectory(prefix="motcua-chaos-") as tmp, server):
+                  f"(durable), files on {args.storage}, {args.citizens} citizens + {args.officers} officers, "
+                  f"{args.duration:g} s, seed {seed}")
+    with (common.stop_on_signals(), tempfile.TemporaryDirectory(prefix="motcua-chaos-") as tmp, server,
+          contextlib.ExitStack() as s3_stack):
         shared = Path(tmp) / "shared"
-        config = {**storage_env(shared), **shared_config(shared)}
+        s3 = s3_stack.enter_context(MotoServer(Path(tmp))) if args.storage == "s3" else None
+        config = {**storage_env(shared, s3), **shared_config(shared)}
         with motcua_site(server, **config) as site:
             site.run("manage.py", "pki_init")
             site.run("manage.py", "createcachetable")
@@ -505,7 +525,7 @@ def run_load(args: argparse.Namespace, site: Site, webs: list[Gunicorn], workers
     errors = logged_errors([web.log for web in webs if web.log] + [worker.log for worker in workers])
     table.notes += [f"logged {n} x: {line}" for line, n in errors.most_common(12)]
     table.notes += [
-        "Nodes share only PostgreSQL, the file storage (storage_env) and configuration (secret key, PKI);",
+        "Nodes share only PostgreSQL, the file storage (storage_env: S3 stand-in or a folder) and configuration;",
         "each has its own MOTCUA_DATA_DIR. The checks read the database directly.",
     ]
     return ok and masters_alive and waited < args.drain

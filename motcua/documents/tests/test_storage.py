@@ -4,10 +4,8 @@
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
@@ -18,57 +16,32 @@ from django.core.management import CommandError, call_command
 
 from motcua.documents import services
 from motcua.documents.models import StoredFile
+from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, MotoServer
 
 from .conftest import make_pdf, make_png
 from .test_tus import Tus, big_pdf
 
 REPO = Path(__file__).resolve().parents[3]
 BUCKET = "motcua-files"
-KEYS = {"access_key": "testing-key", "secret_key": "testing-secret"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
-def moto_server(tmp_path_factory) -> Iterator[str]:
+def moto_server(tmp_path_factory) -> Iterator[MotoServer]:
     """moto's S3 server on 127.0.0.1 (its own process group, stopped after the module's tests)."""
-    port = free_port()
-    executable = Path(sys.executable).parent / "moto_server"
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen([str(executable), "-H", "127.0.0.1", "-p", str(port)], stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None, log.read_text()
-                time.sleep(0.1)
-        yield endpoint
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with MotoServer(tmp_path_factory.mktemp("moto")) as server:
+        yield server
 
 
 @pytest.fixture
 def s3(moto_server, settings):
     """The default storage on a fresh bucket of moto_server, as MOTCUA_STORAGE=s3 configures it."""
-    import boto3
-
     bucket = f"{BUCKET}-{os.urandom(4).hex()}"
-    client = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1",
-                          aws_access_key_id=KEYS["access_key"], aws_secret_access_key=KEYS["secret_key"])
-    client.create_bucket(Bucket=bucket)
+    moto_server.create_bucket(bucket)
+    client = moto_server.client()
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
-        "bucket_name": bucket, "endpoint_url": moto_server, "region_name": "us-east-1", "default_acl": None,
-        "file_overwrite": False, "addressing_style": "path", "signature_version": "s3v4", **KEYS}}}
+        "bucket_name": bucket, "endpoint_url": moto_server.endpoint, "region_name": REGION, "default_acl": None,
+        "file_overwrite": False, "addressing_style": "path", "signature_version": "s3v4",
+        "access_key": ACCESS_KEY, "secret_key": SECRET_KEY}}}
     client.bucket = bucket
     return client
 
