@@ -310,9 +310,11 @@ def _handler_for(provider: FakeIdentityProvider) -> type[BaseHTTPRequestHandler]
                        headers)
 
         def _html(self, status: int, text: str) -> None:
+            # Browsers apply form-action to the form's redirect too: back to the client's callback.
+            targets = " ".join(sorted({origin(uri) for uri in provider.redirect_uris}))
             self._send(status, text.encode(), "text/html; charset=utf-8",
                        {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                                                   "form-action 'self'; frame-ancestors 'none'",
+                                                   f"form-action 'self' {targets}; frame-ancestors 'none'",
                         "X-Frame-Options": "DENY"})
 
         def _redirect(self, url: str) -> None:
@@ -343,6 +345,10 @@ def _handler_for(provider: FakeIdentityProvider) -> type[BaseHTTPRequestHandler]
         def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
             parts = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+            if parts.path == "/":
+                return self._html(200, message_page(
+                    "Nhà cung cấp định danh mô phỏng cho môi trường thử nghiệm; đăng nhập từ nút VNeID của motcua.",
+                    "A demo stand-in identity provider; sign in from motcua's VNeID button."))
             if parts.path == "/.well-known/openid-configuration":
                 return self._json(200, provider.discovery())
             if parts.path == "/jwks":

@@ -23,6 +23,7 @@ from django.contrib.auth import SESSION_KEY
 
 from motcua.identity.fake_idp import FakeIdentityProvider
 from motcua.identity.models import IdentityMethod, User
+from motcua.identity.oidc import origin
 
 from .provider import CLIENT_ID, CLIENT_SECRET, Provider, _free_port
 from .test_code_flow import CALLBACK, back, start
@@ -52,6 +53,8 @@ def choose(authorize_url: str, citizen: str) -> str:
     page = browser.get(authorize_url, timeout=10)
     assert page.status_code == 200, page.text
     assert "Cổng định danh quốc gia (mô phỏng)" in page.text and "National identity provider (stand-in)" in page.text
+    # Browsers apply form-action to the form's redirect: the client's callback must be allowed.
+    assert f"form-action 'self' {origin(CALLBACK)};" in page.headers["Content-Security-Policy"]
     form = re.search(r'<form method="post" action="([^"]+)">(.*?)</form>', page.text, re.S)
     fields = {unescape(name): unescape(value)
               for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(2))}
