@@ -25,13 +25,15 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from motcua.core.standin import StandInServer
 
 from .oidc import origin
 from .registry import DEMO_CSV, Record, records
@@ -77,8 +79,10 @@ class Grant:
     expires: float
 
 
-class FakeIdentityProvider:
+class FakeIdentityProvider(StandInServer):
     """The provider: an HTTP server on (host, port); `issuer` defaults to its own URL."""
+
+    thread_name = "fake-identity-provider"
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, issuer: str = "",
                  client_id: str = DEFAULT_CLIENT_ID, client_secret: str = DEFAULT_CLIENT_SECRET,
@@ -96,32 +100,8 @@ class FakeIdentityProvider:
         self._codes: dict[str, Grant] = {}
         self._tokens: dict[str, tuple[Record, float]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-        self.issuer = (issuer or self.url).rstrip("/")
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    # --- running ---
-
-    def serve_forever(self) -> None:
-        self._server.serve_forever(poll_interval=0.1)
-
-    def start(self) -> FakeIdentityProvider:
-        """Serve in a background thread; returns self."""
-        self._thread = threading.Thread(target=self.serve_forever, name="fake-identity-provider", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._listen(host, port, _handler_for(self))
+        self.issuer = (issuer or self.origin).rstrip("/")
 
     # --- documents ---
 
