@@ -189,3 +189,13 @@ def _token(provider: FakeIdentityProvider, code: str, verifier: str, basic: bool
         return requests.post(provider.issuer + "/token", data=data, auth=(CLIENT_ID, CLIENT_SECRET), timeout=10)
     return requests.post(provider.issuer + "/token", data={**data, "client_id": CLIENT_ID,
                                                            "client_secret": CLIENT_SECRET}, timeout=10)
+
+
+def test_the_issuer_make_run_exports_is_allowed_as_a_form_action():
+    """scripts/serve.sh exports MOTCUA_OIDC_ISSUER for the web server: settings add its origin to form-action (the
+    logout form redirects there)."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "motcua.settings", "MOTCUA_OIDC_ISSUER": "http://127.0.0.1:8098",
+           "MOTCUA_OIDC_CLIENT_ID": "motcua"}
+    code = "from django.conf import settings; print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[\"'self'\", 'http://127.0.0.1:8098']"
