@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -149,9 +149,13 @@ class FakeIdentityProvider(StandInServer):
         if citizen is None:
             raise AuthorizeError("access_denied", "Unknown demo citizen.", redirect=True)
         code = secrets.token_urlsafe(32)
+        now = time.time()
         with self._lock:
+            # Forget what expired, so a long demo does not grow without bound.
+            self._codes = {key: grant for key, grant in self._codes.items() if grant.expires > now}
+            self._tokens = {key: entry for key, entry in self._tokens.items() if entry[1] > now}
             self._codes[code] = Grant(params["client_id"], params["redirect_uri"], citizen, params.get("nonce", ""),
-                                      params["code_challenge"], time.time() + CODE_TTL_SECONDS)
+                                      params["code_challenge"], now + CODE_TTL_SECONDS)
         return code
 
     def client_authenticated(self, authorization: str, form: dict[str, str]) -> str:
@@ -161,7 +165,7 @@ class FakeIdentityProvider(StandInServer):
                 user, _, password = base64.b64decode(authorization[6:]).decode().partition(":")
             except ValueError as exc:
                 raise TokenError("invalid_client", "Malformed basic authorization.", 401) from exc
-            client_id, secret = unquote(user), unquote(password)  # RFC 6749 2.3.1: form-urlencoded first
+            client_id, secret = unquote_plus(user), unquote_plus(password)  # RFC 6749 2.3.1: form-urlencoded first
         else:
             client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
         if client_id != self.client_id or not secrets.compare_digest(secret, self.client_secret):

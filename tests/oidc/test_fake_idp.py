@@ -123,6 +123,13 @@ def test_a_code_is_used_once(stand_in):
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
 
 
+def test_an_expired_code_is_refused(stand_in, monkeypatch):
+    monkeypatch.setattr("motcua.identity.fake_idp.CODE_TTL_SECONDS", -1)
+    verifier = secrets.token_urlsafe(48)
+    late = _token(stand_in, _code(stand_in, verifier), verifier)
+    assert late.status_code == 400 and late.json()["error"] == "invalid_grant"
+
+
 def test_a_bad_pkce_verifier_is_refused_and_spends_the_code(stand_in):
     verifier = secrets.token_urlsafe(48)
     code = _code(stand_in, verifier)
