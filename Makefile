@@ -4,6 +4,8 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
+# The stand-in national identity provider's port (used when MOTCUA_OIDC_ISSUER is not set).
+IDP_PORT ?= 8098
 # What results need at run time (WeasyPrint renders with Pango; Vietnamese needs the fonts), and digitization
 # (OCRmyPDF runs Tesseract with the Vietnamese and English models; no Ghostscript needed).
 SYSTEM_RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-dejavu-core \
@@ -36,7 +38,8 @@ run: $(VENV)/.installed
 	$(PY) manage.py pki_init
 	@echo ""
 	@echo "motcua is serving at http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs)"
-	PORT=$(PORT) exec sh scripts/serve.sh
+	@if [ -z "$$MOTCUA_OIDC_ISSUER" ]; then echo "Stand-in national identity provider (demo logins) at http://127.0.0.1:$(IDP_PORT)/"; fi
+	PORT=$(PORT) IDP_PORT=$(IDP_PORT) exec sh scripts/serve.sh
 
 test: $(VENV)/.installed-test
 	sh scripts/system-packages.sh $(SYSTEM_TEST_PACKAGES)

@@ -93,6 +93,11 @@ class LocalRegistry:
         return compare(records.get(id_number), full_name, birth_date)
 
 
+def records(path: Path = DEMO_CSV) -> list[Record]:
+    """Every record of a registry CSV, in file order (the local stand-ins list the demo citizens from it)."""
+    return list(_read_csv(str(path), path.stat().st_mtime).values())
+
+
 @lru_cache(maxsize=4)
 def _read_csv(path: str, mtime: float) -> dict[str, Record]:
     """The CSV's records by ID number (read again when the file changes: the cache key has its mtime)."""

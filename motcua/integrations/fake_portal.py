@@ -20,17 +20,21 @@ import random
 import sqlite3
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from motcua.core.standin import StandInServer
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS received (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, operation TEXT NOT NULL,
     dossier TEXT NOT NULL, body TEXT NOT NULL, received_at REAL NOT NULL)"""
 
 
-class FakePortal:
+class FakePortal(StandInServer):
     """The receiver: an HTTP server on (host, port) storing into the SQLite file `store` (":memory:" by default)."""
+
+    thread_name = "fake-national-portal"
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, store: str = ":memory:", token: str = "",
                  username: str = "", password: str = "", fail_rate: float = 0.0, timeout_rate: float = 0.0,
@@ -43,36 +47,11 @@ class FakePortal:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(store, check_same_thread=False, isolation_level=None)
         self._db.execute(SCHEMA)
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._listen(host, port, _handler_for(self))
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    # --- running ---
-
-    def serve_forever(self) -> None:
-        self._server.serve_forever(poll_interval=0.1)
-
-    def start(self) -> FakePortal:
-        """Serve in a background thread; returns self."""
-        self._thread = threading.Thread(target=self.serve_forever, name="fake-national-portal", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop answering and release the port (the stored messages stay readable)."""
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        return f"{self.origin}/"
 
     # --- storage ---
 
