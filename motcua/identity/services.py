@@ -14,7 +14,7 @@ from django.contrib.auth import authenticate as django_authenticate
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -184,6 +184,30 @@ def _claimed_date(value: object) -> date | None:
         return None
 
 
+def _new_national_account(id_number: str, full_name: str, birth_date: date | None,
+                          claims: dict[str, Any]) -> User | None:
+    """The citizen account of a first national login, or None when a concurrent first login of the same citizen
+    made it first (the unique ID number refuses the second; its savepoint is rolled back, nothing half-written)."""
+    email = str(claims.get("email") or "") if claims.get("email_verified") else ""
+    if email and User.objects.filter(email__iexact=email).exists():
+        email = ""
+    sex = {"male": Sex.MALE, "female": Sex.FEMALE}.get(str(claims.get("gender") or ""), "")
+    username = id_number if not User.objects.filter(username=id_number).exists() else f"vneid-{id_number}"
+    user = User(username=username, kind=AccountKind.CITIZEN, national_id=id_number, full_name=full_name,
+                birth_date=birth_date, sex=sex, email=email, date_joined=clock.now())
+    user.set_unusable_password()  # logs in through the provider until the citizen sets a password
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        if not User.objects.filter(national_id=id_number).exists():
+            raise  # another constraint (the username): not the race this handles
+        return None
+    audit.record("account_created", actor=user, object_type="user", object_id=user.pk,
+                 data={"method": IdentityMethod.OIDC})
+    return user
+
+
 @transaction.atomic
 def login_national_identity(claims: dict[str, Any], request: HttpRequest | None = None) -> User:
     """A login vouched for by the national identity provider (OpenID Connect), whose verified `claims` carry the
@@ -195,21 +219,14 @@ def login_national_identity(claims: dict[str, Any], request: HttpRequest | None 
     full_name = " ".join(str(claims.get(settings.MOTCUA_OIDC_NAME_CLAIM) or "").split())
     birth_date = _claimed_date(claims.get(settings.MOTCUA_OIDC_BIRTHDATE_CLAIM))
     user = User.objects.select_for_update().filter(national_id=id_number).first()
+    created = None
     if user is None:
-        email = str(claims.get("email") or "") if claims.get("email_verified") else ""
-        if email and User.objects.filter(email__iexact=email).exists():
-            email = ""
-        sex = {"male": Sex.MALE, "female": Sex.FEMALE}.get(str(claims.get("gender") or ""), "")
-        username = id_number if not User.objects.filter(username=id_number).exists() else f"vneid-{id_number}"
-        user = User(username=username, kind=AccountKind.CITIZEN, national_id=id_number, full_name=full_name,
-                    birth_date=birth_date, sex=sex, email=email, date_joined=clock.now())
-        user.set_unusable_password()  # logs in through the provider until the citizen sets a password
-        user.save()
-        audit.record("account_created", actor=user, object_type="user", object_id=user.pk,
-                     data={"method": IdentityMethod.OIDC})
-    elif not user.is_active or user.kind != AccountKind.CITIZEN:
-        raise NationalLoginRefused(_("This account cannot log in through the national identity provider."))
-    else:
+        created = _new_national_account(id_number, full_name, birth_date, claims)
+        # None: the same citizen's first login in another request made the account meanwhile.
+        user = created or User.objects.select_for_update().get(national_id=id_number)
+    if created is None:
+        if not user.is_active or user.kind != AccountKind.CITIZEN:
+            raise NationalLoginRefused(_("This account cannot log in through the national identity provider."))
         # The provider is the authority on the name and birth date it vouches for.
         user.full_name = full_name or user.full_name
         user.birth_date = birth_date or user.birth_date
