@@ -146,6 +146,8 @@ out = {
     "ids": {"unit": dossier.receiving_unit_id, "agency": dossier.receiving_unit.agency_code,
             "procedure": dossier.procedure_id, "version": dossier.version_id, "user": user.pk, "files": files,
             "owner": dossier.owner, "step": dossier.current_step, "role": dossier.current_role,
+            "identity_verified": dossier.identity_verified, "identity_method": dossier.identity_method,
+            "dossier_columns": [f.column for f in Dossier._meta.concrete_fields if not f.primary_key],
             "procedure_name": {"vi": dossier.version.name_vi, "en": dossier.version.name_en},
             "consumers": subscribers("dossier.status_changed"),
             "units": sorted(Unit.objects.values_list("id", flat=True))},
@@ -263,20 +265,27 @@ def pgbench_script(ids: dict[str, Any], spread: tuple[int, int] | None = None) -
                "'nguyen.van.an@example.vn', 'applicant_name', 'Nguyễn Văn An', 'lookup_key', 'ABCDEFGH', 'due_at', "
                "null, 'note', '', 'at', now(), 'unit', '{agency}', 'channel', 2, 'seq', 1)::jsonb").format(
         code=code, name=_literal(ids["procedure_name"]), user=user, agency=ids["agency"])
-    dossier_columns = (
-        '"code", "lookup_key", "procedure_id", "version_id", "applicant_id", "submitted_by_id", "owner", '
-        '"owner_id_number", "owner_name", "channel", "receiving_unit_id", "current_unit_id", "status", '
-        '"current_step", "current_role", "form_data", "revision", "submitted_at", "accepted_at", "due_at", '
-        '"step_due_at", "paused_since", "resume_status", "finished_at", "returned_at", "outcome", "late", '
-        '"supplement_requests", "apologies", "idempotency_key", "request_hash", "updated_at"')
+    columns = ["code", "lookup_key", "procedure_id", "version_id", "applicant_id", "submitted_by_id", "owner",
+               "owner_id_number", "owner_name", "channel", "identity_verified", "identity_method",
+               "identity_verified_at", "receiving_unit_id", "current_unit_id", "status", "current_step",
+               "current_role", "form_data", "revision", "submitted_at", "accepted_at", "due_at", "step_due_at",
+               "paused_since", "resume_status", "finished_at", "returned_at", "outcome", "late",
+               "supplement_requests", "apologies", "idempotency_key", "request_hash", "updated_at"]
+    if set(columns) != set(ids["dossier_columns"]):  # the model grew or lost a column: this script must follow
+        raise RuntimeError(f"bench/submit.py's dossier INSERT is out of date: missing "
+                           f"{sorted(set(ids['dossier_columns']) - set(columns))}, "
+                           f"gone {sorted(set(columns) - set(ids['dossier_columns']))}")
+    dossier_columns = ", ".join(f'"{c}"' for c in columns)
+    # identity_verified, identity_method (a choice: no quoting needed), identity_verified_at, as the app writes them
+    verified = f"true, '{ids['identity_method']}', now()" if ids["identity_verified"] else "false, 'none', NULL"
     return "\n".join([
         f"\\set unit random({spread[0]}, {spread[1]})" if spread else "",
         "BEGIN;",
         f'INSERT INTO "dossiers_dossiersequence" (unit_id, day, last) VALUES ({unit}, \'{day}\'::date, 1) '
         f'ON CONFLICT (unit_id, day) DO UPDATE SET last = "dossiers_dossiersequence".last + 1 RETURNING last \\gset',
         f'INSERT INTO "dossiers_dossier" ({dossier_columns}) VALUES ({code}, \'ABCDEFGH\', {ids["procedure"]}, '
-        f"{ids['version']}, {user}, {user}, {owner}, '001209012345', 'Nguyễn Văn An', 2, {unit}, {unit}, 1, "
-        f"'{ids['step']}', '{ids['role']}', "
+        f"{ids['version']}, {user}, {user}, {owner}, '001209012345', 'Nguyễn Văn An', 2, {verified}, {unit}, "
+        f"{unit}, 1, '{ids['step']}', '{ids['role']}', "
         f"{form}, 1, now(), NULL, NULL, NULL, NULL, NULL, NULL, NULL, '', NULL, 0, 0, {key}, {request_hash}, now()) "
         f'RETURNING "dossiers_dossier"."id" AS dossier \\gset',
         f'INSERT INTO "dossiers_dossierfile" ("dossier_id", "component_code", "revision", "file_id", "created_at") '
