@@ -265,28 +265,33 @@ def pgbench_script(ids: dict[str, Any], spread: tuple[int, int] | None = None) -
                "'nguyen.van.an@example.vn', 'applicant_name', 'Nguyễn Văn An', 'lookup_key', 'ABCDEFGH', 'due_at', "
                "null, 'note', '', 'at', now(), 'unit', '{agency}', 'channel', 2, 'seq', 1)::jsonb").format(
         code=code, name=_literal(ids["procedure_name"]), user=user, agency=ids["agency"])
-    columns = ["code", "lookup_key", "procedure_id", "version_id", "applicant_id", "submitted_by_id", "owner",
-               "owner_id_number", "owner_name", "channel", "identity_verified", "identity_method",
-               "identity_verified_at", "receiving_unit_id", "current_unit_id", "status", "current_step",
-               "current_role", "form_data", "revision", "submitted_at", "accepted_at", "due_at", "step_due_at",
-               "paused_since", "resume_status", "finished_at", "returned_at", "outcome", "late",
-               "supplement_requests", "apologies", "idempotency_key", "request_hash", "updated_at"]
-    if set(columns) != set(ids["dossier_columns"]):  # the model grew or lost a column: this script must follow
+    # The dossier row as the app writes it at submission, column by column; the INSERT follows the model's columns
+    # (sent by the probe), so a column added to or removed from the model stops the benchmark with its name.
+    verified = ids["identity_verified"]
+    dossier = {
+        "code": code, "lookup_key": "'ABCDEFGH'", "procedure_id": ids["procedure"], "version_id": ids["version"],
+        "applicant_id": user, "submitted_by_id": user, "owner": owner, "owner_id_number": "'001209012345'",
+        "owner_name": "'Nguyễn Văn An'", "channel": 2,
+        "identity_verified": "true" if verified else "false", "identity_method": f"'{ids['identity_method']}'",
+        "identity_verified_at": "now()" if verified else "NULL", "receiving_unit_id": unit,
+        "current_unit_id": unit, "status": 1, "current_step": f"'{ids['step']}'", "current_role": f"'{ids['role']}'",
+        "form_data": form, "revision": 1, "submitted_at": "now()", "accepted_at": "NULL", "due_at": "NULL",
+        "step_due_at": "NULL", "paused_since": "NULL", "resume_status": "NULL", "finished_at": "NULL",
+        "returned_at": "NULL", "outcome": "''", "late": "NULL", "supplement_requests": 0, "apologies": 0,
+        "idempotency_key": key, "request_hash": request_hash, "updated_at": "now()",
+    }
+    if set(dossier) != set(ids["dossier_columns"]):
         raise RuntimeError(f"bench/submit.py's dossier INSERT is out of date: missing "
-                           f"{sorted(set(ids['dossier_columns']) - set(columns))}, "
-                           f"gone {sorted(set(columns) - set(ids['dossier_columns']))}")
-    dossier_columns = ", ".join(f'"{c}"' for c in columns)
-    # identity_verified, identity_method (a choice: no quoting needed), identity_verified_at, as the app writes them
-    verified = f"true, '{ids['identity_method']}', now()" if ids["identity_verified"] else "false, 'none', NULL"
+                           f"{sorted(set(ids['dossier_columns']) - set(dossier))}, "
+                           f"gone {sorted(set(dossier) - set(ids['dossier_columns']))}")
+    dossier_columns = ", ".join(f'"{c}"' for c in ids["dossier_columns"])
+    dossier_values = ", ".join(str(dossier[c]) for c in ids["dossier_columns"])
     return "\n".join([
         f"\\set unit random({spread[0]}, {spread[1]})" if spread else "",
         "BEGIN;",
         f'INSERT INTO "dossiers_dossiersequence" (unit_id, day, last) VALUES ({unit}, \'{day}\'::date, 1) '
         f'ON CONFLICT (unit_id, day) DO UPDATE SET last = "dossiers_dossiersequence".last + 1 RETURNING last \\gset',
-        f'INSERT INTO "dossiers_dossier" ({dossier_columns}) VALUES ({code}, \'ABCDEFGH\', {ids["procedure"]}, '
-        f"{ids['version']}, {user}, {user}, {owner}, '001209012345', 'Nguyễn Văn An', 2, {verified}, {unit}, "
-        f"{unit}, 1, '{ids['step']}', '{ids['role']}', "
-        f"{form}, 1, now(), NULL, NULL, NULL, NULL, NULL, NULL, NULL, '', NULL, 0, 0, {key}, {request_hash}, now()) "
+        f'INSERT INTO "dossiers_dossier" ({dossier_columns}) VALUES ({dossier_values}) '
         f'RETURNING "dossiers_dossier"."id" AS dossier \\gset',
         f'INSERT INTO "dossiers_dossierfile" ("dossier_id", "component_code", "revision", "file_id", "created_at") '
         f"SELECT * FROM UNNEST(array_fill(:dossier::bigint, ARRAY[3]), ('{{{components}}}')::varchar[], "
