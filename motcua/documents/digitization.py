@@ -8,6 +8,8 @@ when the transaction that queued files commits.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 
@@ -25,18 +27,34 @@ def digitizable(stored: StoredFile) -> bool:
     return stored.content_type in DIGITIZABLE_TYPES
 
 
-@transaction.atomic
 def enqueue(stored: StoredFile) -> Digitization | None:
     """Queue `stored` for digitization once (a file already queued or done is left as it is); None when its type
     cannot be digitized."""
-    if not digitizable(stored):
-        return None
+    return enqueue_many([stored]).get(stored.pk)
+
+
+@transaction.atomic(savepoint=False)  # all or nothing, and no savepoint inside the caller's transaction
+def enqueue_many(files: Iterable[StoredFile]) -> dict[Any, Digitization]:
+    """Queue each digitizable file of `files` once, in one read and one insert whatever their number (a dossier's
+    files at reception); the digitization record of each by file id, files that cannot be digitized left out.
+
+    A file queued meanwhile by a concurrent transaction is skipped by the insert (ON CONFLICT DO NOTHING), then read:
+    every file ends with one record, never an error."""
+    wanted = {stored.pk: stored for stored in files if digitizable(stored)}
+    if not wanted:
+        return {}
+    found = {d.file_id: d for d in Digitization.objects.filter(file_id__in=list(wanted))}
     now = clock.now()
-    digitization, created = Digitization.objects.get_or_create(
-        file=stored, defaults={"state": DigitizationState.QUEUED, "queued_at": now, "next_attempt_at": now})
-    if created:
+    missing = [Digitization(file=stored, state=DigitizationState.QUEUED, queued_at=now, next_attempt_at=now)
+               for pk, stored in wanted.items() if pk not in found]
+    if missing:
+        Digitization.objects.bulk_create(missing, ignore_conflicts=True)
+        # The insert sets no ids when it may skip rows: read the records back so callers get saved ones.
+        found.update({d.file_id: d for d in Digitization.objects.filter(file_id__in=[d.file_id for d in missing])})
         wake_workers_on_commit()
-    return digitization
+    for file_id, record in found.items():
+        record.file = wanted[file_id]  # and so `wanted[file_id].digitization` is `record`, with no query
+    return found
 
 
 def _wake_workers() -> None:

@@ -210,16 +210,15 @@ def detail(dossier: Dossier, user: Any) -> dict[str, Any]:
     lang = active_language()
     process = process_of_version(dossier.version)
     step_names = {s.code: queries.step_name(s.name.model_dump(), lang) for s in process.steps}
+    queries.load_detail(dossier)
     components: dict[str, list[dict[str, Any]]] = {}
-    attached = list(dossier.files.select_related("file").order_by("revision", "id"))
-    digitizations = document_queries.digitizations_of(item.file_id for item in attached)
-    for item in attached:
+    for item in dossier.files.all():
         components.setdefault(item.component_code, []).append({
             "id": str(item.file.id), "name": item.file.original_name, "content_type": item.file.content_type,
             "size": item.file.size, "revision": item.revision,
-            "digitization": document_queries.digitization_info(digitizations.get(item.file_id)),
+            "digitization": document_queries.digitization_info(getattr(item.file, "digitization", None)),
             "reused_from": str(item.reused_from_id) if item.reused_from_id else None})
-    digitized = set(dossier.digitized_components.values_list("component_code", flat=True))
+    digitized = {row.component_code for row in dossier.digitized_components.all()}
     for code in digitized - set(components):
         components[code] = []
     rating = getattr(dossier, "rating", None)  # the reverse one-to-one raises an AttributeError when absent
@@ -236,15 +235,15 @@ def detail(dossier: Dossier, user: Any) -> dict[str, Any]:
                        for code, files in components.items()],
         "steps": [{"step": s.step, "name": step_names.get(s.step, s.step), "unit": s.unit.agency_code,
                    "started_at": s.started_at, "due_at": s.due_at, "finished_at": s.finished_at}
-                  for s in dossier.steps.select_related("unit")],
+                  for s in dossier.steps.all()],
         "history": [{"seq": e.seq, "action": e.action, "at": e.at, "actor": e.actor_name, "role": e.actor_role,
                      "unit": e.unit.agency_code if e.unit else None, "from_status": e.from_status,
                      "to_status": e.to_status, "step": e.to_step, "note": e.note, "data": e.data}
-                    for e in queries.history(dossier, user)],
+                    for e in queries.visible_history(dossier, user)],
         "allowed_actions": actions.allowed_actions(dossier, user),
         "rating": {"score": rating.score, "comment": rating.comment, "not_satisfied": rating.not_satisfied,
                    "created_at": rating.created_at} if rating else None,
-        "results": list(dossier.results.order_by("number").values_list("code", flat=True)),
+        "results": [r.code for r in sorted(dossier.results.all(), key=lambda r: r.number)],
     }
 
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal, get_args
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from motcua.catalog.process import process_of_version
 from motcua.core import clock
 from motcua.documents import search
+from motcua.documents.models import StoredFile
 from motcua.identity.models import User
 from motcua.organization.models import Delegation, RoleAssignment
 from motcua.organization.queries import calendar_for
 
-from .models import ACTIVE, PAUSED, Dossier, DossierFile, Event, Status
+from .models import ACTIVE, PAUSED, Dossier, DossierFile, Event, Status, StepRecord
 
 InboxName = Literal["new", "mine", "supplement", "near_due", "overdue"]
 INBOXES: tuple[str, ...] = get_args(InboxName)
@@ -82,6 +83,44 @@ def history(dossier: Dossier, user: User) -> QuerySet[Event]:
     """The timeline: the officer sees every event, the applicant the public ones."""
     events = dossier.events.select_related("unit").order_by("seq")
     return events if user.is_staff_member else events.filter(public=True)
+
+
+# What a dossier's detail shows besides the dossier row, one query per relation: its files with their digitization,
+# steps, events, results, digitized components and rating.
+DETAIL_RELATIONS = (
+    Prefetch("files", queryset=DossierFile.objects.select_related("file__digitization").order_by("revision", "id")),
+    Prefetch("steps", queryset=StepRecord.objects.select_related("unit").order_by("started_at", "id")),
+    Prefetch("events", queryset=Event.objects.select_related("unit").order_by("seq")),
+    "results", "digitized_components", "rating",
+)
+
+
+def load_detail(dossier: Dossier) -> Dossier:
+    """Read the relations of DETAIL_RELATIONS that the dossier does not hold yet (see `prime_detail`)."""
+    prefetch_related_objects([dossier], *DETAIL_RELATIONS)
+    return dossier
+
+
+def prime_detail(dossier: Dossier, *, files: list[DossierFile], steps: list[StepRecord], events: list[Event]) -> None:
+    """Give a dossier created in this request the relations its detail shows, from the rows the request wrote (a new
+    dossier has no results, digitized components or rating yet), so that answering a submission reads nothing back.
+    `files` hold their stored files, whose digitization records `digitization.enqueue_many` has attached."""
+    for item in files:
+        if not StoredFile.digitization.is_cached(item.file):
+            StoredFile.digitization.related.set_cached_value(item.file, None)  # not digitizable: no record
+    for name, rows in (("files", files), ("steps", steps), ("events", events), ("results", []),
+                       ("digitized_components", [])):
+        # What prefetch_related_objects leaves on an instance: a queryset of the relation holding its rows, which
+        # later `.all()` calls return without a query and prefetch_related_objects skips as already fetched.
+        cached = getattr(dossier, name).all()
+        cached._result_cache, cached._prefetch_done = list(rows), True
+        dossier.__dict__.setdefault("_prefetched_objects_cache", {})[name] = cached
+    Dossier.rating.related.set_cached_value(dossier, None)
+
+
+def visible_history(dossier: Dossier, user: User) -> list[Event]:
+    """`history` from the events `load_detail` read."""
+    return [e for e in dossier.events.all() if user.is_staff_member or e.public]
 
 
 def track(code: str, key: str) -> Dossier | None:

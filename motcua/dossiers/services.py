@@ -31,7 +31,7 @@ from motcua.integrations import outbox
 from motcua.organization.models import LEVEL_ORDER, Unit, UnitLevel
 from motcua.organization.queries import calendar_for, has_role
 
-from . import codes, rules
+from . import codes, queries, rules
 from .models import FINISHED, Channel, DigitizedComponent, Dossier, DossierFile, Event, Pause, Status, StepRecord
 
 
@@ -133,12 +133,15 @@ def _submit(user: User, data: Submission, request_hash: str) -> Dossier:
         submitted_at=now, updated_at=now, idempotency_key=data.idempotency_key or None, request_hash=request_hash,
         current_step=first.code, current_role=first.role,
     )
-    _attach(dossier, files, now, user)
+    attached = _attach(dossier, files, now, user)
     # Reception has no deadline of its own: the clock starts at acceptance.
-    StepRecord.objects.create(dossier=dossier, step=first.code, unit=unit, started_at=now)
+    step = StepRecord.objects.create(dossier=dossier, step=first.code, unit=unit, started_at=now)
     role = "onestop" if data.channel == Channel.IN_PERSON and user.is_staff_member else "applicant"
-    record(dossier, "submit", Actor(user, role), None, note="", first=True)
-    run_automatic(dossier)
+    event = record(dossier, "submit", Actor(user, role), None, note="", first=True)
+    if first.automatic:
+        run_automatic(dossier)
+    else:  # nothing else happened to it: what the answer shows is what was just written
+        queries.prime_detail(dossier, files=attached, steps=[step], events=[event])
     return dossier
 
 
@@ -263,19 +266,21 @@ def _component_files(user: User, version: ProcedureVersion, given: list[dict[str
     return triples
 
 
-def _attach(dossier: Dossier, files: list[tuple[str, Any, Any]], now: datetime, user: User | None) -> None:
+def _attach(dossier: Dossier, files: list[tuple[str, Any, Any]], now: datetime,
+            user: User | None) -> list[DossierFile]:
     """Attach (component code, stored file, reused warehouse document or None) to the dossier's current revision:
-    the new scans and images among them are queued for digitization, each reuse is logged as reused by `user`."""
-    DossierFile.objects.bulk_create(
+    the new scans and images among them are queued for digitization, each reuse is logged as reused by `user`.
+    Returns the attachments."""
+    attached = DossierFile.objects.bulk_create(
         DossierFile(dossier=dossier, component_code=code, revision=dossier.revision, file=stored,
                     reused_from=reused, created_at=now)
         for code, stored, reused in files
     )
-    for _code, stored, reused in files:
-        if reused is None:  # a reused warehouse document is digitized already (or born electronic)
-            digitization.enqueue(stored)
+    # A reused warehouse document is digitized already (or born electronic): only new scans and images are queued.
+    digitization.enqueue_many(stored for _code, stored, reused in files if reused is None)
     for reused in {doc.pk: doc for _code, _stored, doc in files if doc is not None}.values():
         warehouse.record_access(reused, user, AccessPurpose.REUSE, dossier.code)
+    return attached
 
 
 # --- history and outbox -------------------------------------------------------------------------------------------

@@ -98,3 +98,20 @@ def test_desk_scanning_names_every_bad_field(api, submitted):
         ("components[0].code", "exists"), ("components[1].files[0]", "exists"), ("components[2].files", "required"),
         ("components[3].files", "required")]
     assert not DigitizedComponent.objects.exists()
+
+
+def test_the_answer_to_a_submission_is_the_dossier_as_read_back(api):
+    """The 201 is built from what the submission wrote (no read-back): it must equal a later read, files with their
+    digitization state included, for new files and for files queued already by an earlier dossier."""
+    citizen = api("citizen.demo")
+    body = first_registration(citizen)
+    body["components"][2] = {"code": "cccd", "files": [citizen.upload("cccd.png", make_scan(SCAN))]}
+    for _round in range(2):  # the second dossier attaches the same files: queued already, not queued again
+        created = citizen.post("/api/v1/dossiers", body)
+        assert created.status_code == 201, created.content
+        answer = created.json()
+        assert answer == citizen.get(f"/api/v1/dossiers/{answer['code']}").json()
+        states = [f["digitization"]["state"] for c in answer["components"] for f in c["files"]]
+        assert states == ["queued"] * 3
+        assert [h["action"] for h in answer["history"]] == ["submit"] and len(answer["steps"]) == 1
+    assert Digitization.objects.count() == 3
