@@ -79,9 +79,11 @@ def submit(user: User, data: Submission) -> tuple[Dossier, bool]:
     Idempotency-Key returns the dossier of the first request with created=False."""
     request_hash = _request_hash(data)
     if data.idempotency_key:
-        existing = Dossier.objects.filter(submitted_by=user, idempotency_key=data.idempotency_key).first()
-        if existing is not None:
-            return _same_request(existing, request_hash), False
+        # Nearly always a new key: ask for the id alone (a narrow query), and read the dossier only for a retry.
+        retried = Dossier.objects.filter(submitted_by=user, idempotency_key=data.idempotency_key).values_list(
+            "pk", flat=True).first()
+        if retried is not None:
+            return _same_request(Dossier.objects.get(pk=retried), request_hash), False
     # The population registry is asked before the transaction (a slow registry must not hold the dossier locks).
     if data.owner is None and user.is_applicant:
         identity_services.verify_identity(user)
