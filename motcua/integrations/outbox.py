@@ -52,6 +52,7 @@ from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
 
 from motcua.core import clock
 from motcua.core.background import exponential_backoff
+from motcua.core.bulk_insert import insert_rows
 
 from .models import DeliveryStatus, OutboxDelivery, OutboxEvent
 
@@ -223,18 +224,20 @@ def emit_many(topic: str, events: list[tuple[str, dict[str, Any]]]) -> int:
     if any(len(key) > 100 or not isinstance(payload, dict) for key, payload in events):
         raise OutboxError("Each event needs a key of at most 100 characters and a payload that is a dict.")
     now = clock.now()
+    names = subscribers(topic)
+    readers = [names + (_family_subscribers(topic, key, payload) if _families else []) for key, payload in events]
+    if not any(readers):  # nobody reads them (e.g. history imports): no ids are needed back, so no model objects
+        insert_rows(OutboxEvent, [{"topic": topic, "key": key, "payload": payload, "created_at": now}
+                                  for key, payload in events])
+        return len(events)
     rows = OutboxEvent.objects.bulk_create(
         [OutboxEvent(topic=topic, key=key, payload=payload, created_at=now) for key, payload in events],
         batch_size=2000)
-    names = subscribers(topic)
-    pairs = [(row.pk, name) for row in rows for name in names]
-    if _families:
-        pairs += [(row.pk, name) for row in rows for name in _family_subscribers(topic, row.key, row.payload)]
-    if pairs:
-        OutboxDelivery.objects.bulk_create(
-            [OutboxDelivery(event_id=event_id, consumer=name, next_attempt_at=now) for event_id, name in pairs],
-            batch_size=2000)
-        _enqueue_on_commit()
+    OutboxDelivery.objects.bulk_create(
+        [OutboxDelivery(event_id=row.pk, consumer=name, next_attempt_at=now)
+         for row, consumers in zip(rows, readers, strict=True) for name in consumers],
+        batch_size=2000)
+    _enqueue_on_commit()
     return len(rows)
 
 
