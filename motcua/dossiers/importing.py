@@ -560,7 +560,8 @@ class _Checker:
             "channel": d["channel"], "outcome": d["outcome"],
             "accepted_at": _iso(d["accepted_at"]), "returned_at": _iso(d["returned_at"]),
         }) for plan, d in zip(plans, dossiers, strict=True)])
-        dossiers_imported.send(sender=_Checker, dossier_ids=[d["id"] for d in dossiers])
+        dossiers_imported.send(sender=_Checker, dossier_ids=[d["id"] for d in dossiers], dossiers=dossiers,
+                               events=events, ratings=ratings)
         return len(dossiers), len(events)
 
     def _events(self, plan: _Plan, dossier: dict[str, Any], now: datetime) -> list[dict[str, Any]]:

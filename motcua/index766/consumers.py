@@ -41,6 +41,7 @@ def update_counters(event: OutboxEvent) -> None:
 
 
 @receiver(dossiers_imported, dispatch_uid="index766.imported")
-def imported(sender: Any, dossier_ids: list[int], **kwargs: Any) -> None:
-    """Counters of a batch of imported dossiers, in the import's transaction."""
-    services.add_imported(dossier_ids)
+def imported(sender: Any, dossiers: list[dict[str, Any]], events: list[dict[str, Any]],
+             ratings: list[dict[str, Any]], **kwargs: Any) -> None:
+    """Counters of a batch of imported dossiers, in the import's transaction, from the rows the import wrote."""
+    services.add_imported(dossiers, events, ratings)

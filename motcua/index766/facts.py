@@ -5,9 +5,11 @@ so both compute from the same facts."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from django.db.models import Sum
@@ -73,6 +75,13 @@ class DossierFacts:
         return max(last, self.disliked_at) if self.disliked_at else last
 
 
+# The columns the facts are made of (attnames), read by `Loader.load` or taken from the rows an import wrote.
+DOSSIER_COLUMNS = ("id", "code", "receiving_unit_id", "procedure_id", "version_id", "channel", "submitted_at", "due_at",
+                   "identity_verified")
+EVENT_COLUMNS = ("dossier_id", "at", "action", "from_status", "to_status", "data")
+RATING_COLUMNS = ("dossier_id", "score", "not_satisfied", "created_at")
+
+
 class Loader:
     """Reads facts of dossiers; caches versions and unit calendars across calls (one recompute, one process)."""
 
@@ -96,31 +105,11 @@ class Loader:
             self.calendars.update(calendars_for(Unit.objects.filter(pk__in=missing)))
 
     def load(self, ids: list[int]) -> list[DossierFacts]:
-        rows = list(Dossier.objects.filter(pk__in=ids).values_list(
-            "pk", "code", "receiving_unit_id", "procedure_id", "version_id", "channel", "submitted_at", "due_at",
-            "identity_verified"))
-        self._version_infos({row[4] for row in rows})
-        self._calendars({row[2] for row in rows})
-        facts: dict[int, DossierFacts] = {}
-        for pk, code, unit_id, procedure_id, version_id, channel, submitted_at, due_at, verified in rows:
-            facts[pk] = DossierFacts(pk, code, unit_id, procedure_id, channel, submitted_at, due_at,
-                                     self.versions[version_id], self.calendars[unit_id])
-            if verified:  # a live dossier whose applicant's identity the registry or the national provider vouched
-                facts[pk].marks["vneid_verified"] = True
-        imported: set[int] = set()
-        for dossier_id, at, action, from_status, to_status, data in Event.objects.filter(
-                dossier_id__in=ids).order_by("dossier_id", "seq").values_list(
-                "dossier_id", "at", "action", "from_status", "to_status", "data"):
-            item = facts[dossier_id]
-            if action == "import":
-                imported.add(dossier_id)
-                item.marks.update({k: bool(v) for k, v in (data.get("marks") or {}).items() if k in MARKS})
-                item.result_codes += len(data.get("results") or [])
-                continue
-            if action == "accept" and data.get("due_at"):  # a live acceptance: the due date on the slip
-                item.due_at = parse_datetime(data["due_at"]) or item.due_at
-            item.steps.append(Step(at, action, from_status, to_status,
-                                   {k: data[k] for k in ("amount_vnd", "payment_status") if k in data}))
+        """The facts of these dossiers, read from their records."""
+        rows = list(Dossier.objects.filter(pk__in=ids).values_list(*DOSSIER_COLUMNS))
+        events = Event.objects.filter(dossier_id__in=ids).order_by("dossier_id", "seq").values_list(*EVENT_COLUMNS)
+        ratings = Rating.objects.filter(dossier_id__in=ids).values_list(*RATING_COLUMNS)
+        facts, imported = self._facts(rows, events, ratings)
         live = [pk for pk in facts if pk not in imported]
         if live:
             for dossier_id in DossierFile.objects.filter(dossier_id__in=live).values_list("dossier_id", flat=True):
@@ -131,10 +120,46 @@ class Loader:
         for dossier_id, count in results.items():
             facts[dossier_id].result_codes += count
             facts[dossier_id].marks["result_file"] = True  # a Result is a signed PDF held by the system
-        for dossier_id, score, not_satisfied, created_at in Rating.objects.filter(dossier_id__in=ids).values_list(
-                "dossier_id", "score", "not_satisfied", "created_at"):
+        return [facts[pk] for pk in ids if pk in facts]
+
+    def from_import(self, dossiers: list[dict[str, Any]], events: list[dict[str, Any]],
+                    ratings: list[dict[str, Any]]) -> list[DossierFacts]:
+        """The facts of dossiers a history import has just written, from the rows it wrote (column -> value, events
+        in history order), as `load` would read them back: an imported dossier has no files or Result rows of its
+        own (its results are in its import event)."""
+        facts, _imported = self._facts(list(map(itemgetter(*DOSSIER_COLUMNS), dossiers)),
+                                        map(itemgetter(*EVENT_COLUMNS), events),
+                                        map(itemgetter(*RATING_COLUMNS), ratings), new=True)
+        return list(facts.values())
+
+    def _facts(self, rows: list[tuple[Any, ...]], events: Iterable[tuple[Any, ...]],
+               ratings: Iterable[tuple[Any, ...]], *, new: bool = False) -> tuple[dict[int, DossierFacts], set[int]]:
+        """Facts from dossier rows (DOSSIER_COLUMNS), their events in history order (EVENT_COLUMNS) and ratings
+        (RATING_COLUMNS), and the petitions that name them (none can, when the dossiers are `new` in this
+        transaction); also the ids of the imported ones."""
+        self._version_infos({row[4] for row in rows})
+        self._calendars({row[2] for row in rows})
+        facts: dict[int, DossierFacts] = {}
+        for pk, code, unit_id, procedure_id, version_id, channel, submitted_at, due_at, verified in rows:
+            facts[pk] = DossierFacts(pk, code, unit_id, procedure_id, channel, submitted_at, due_at,
+                                     self.versions[version_id], self.calendars[unit_id])
+            if verified:  # a live dossier whose applicant's identity the registry or the national provider vouched
+                facts[pk].marks["vneid_verified"] = True
+        imported: set[int] = set()
+        for dossier_id, at, action, from_status, to_status, data in events:
+            item = facts[dossier_id]
+            if action == "import":
+                imported.add(dossier_id)
+                item.marks.update({k: bool(v) for k, v in (data.get("marks") or {}).items() if k in MARKS})
+                item.result_codes += len(data.get("results") or [])
+                continue
+            if action == "accept" and data.get("due_at"):  # a live acceptance: the due date on the slip
+                item.due_at = parse_datetime(data["due_at"]) or item.due_at
+            item.steps.append(Step(at, action, from_status, to_status,
+                                   {k: data[k] for k in ("amount_vnd", "payment_status") if k in data}))
+        for dossier_id, score, not_satisfied, created_at in ratings:
             if not_satisfied or score <= 2:
                 facts[dossier_id].disliked_at = created_at
-        for dossier_id in petition_queries.dossiers_with_petitions(list(facts)):
+        for dossier_id in [] if new else petition_queries.dossiers_with_petitions(list(facts)):
             facts[dossier_id].has_petition = True
-        return [facts[pk] for pk in ids if pk in facts]
+        return facts, imported

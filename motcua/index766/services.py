@@ -47,10 +47,9 @@ def _stored(item: DossierFacts, rows: list[Row]) -> dict[str, Any]:
             "rows": [list(r) for r in rows]}
 
 
-def _contribute(ids: list[int], loader: Loader, old: dict[int, DossierContribution] | None) -> int:
+def _contribute(facts: list[DossierFacts], old: dict[int, DossierContribution] | None) -> int:
     """Counter deltas and new contribution rows of these dossiers, replacing their `old` contributions (None: new
     dossiers, which have none)."""
-    facts = loader.load(ids)
     deltas: Tally[Key] = Tally()
     new_rows: list[dict[str, Any]] = []
     options = Options.current()
@@ -80,14 +79,15 @@ def apply(dossier_ids: Iterable[int], loader: Loader | None = None) -> int:
     """Replace what these dossiers contribute by what their records say now; returns the counter rows changed."""
     ids = sorted(set(dossier_ids))
     old = {c.dossier_id: c for c in DossierContribution.objects.select_for_update().filter(dossier_id__in=ids)}
-    return _contribute(ids, loader or Loader(), old)
+    return _contribute((loader or Loader()).load(ids), old)
 
 
 @transaction.atomic
-def add_imported(dossier_ids: Iterable[int], loader: Loader | None = None) -> int:
-    """Add the contributions of dossiers just created by a history import (they have none yet: nothing to remove or
-    lock); the import calls it once a batch, in the batch's transaction. Returns the counter rows changed."""
-    return _contribute(sorted(set(dossier_ids)), loader or Loader(), None)
+def add_imported(dossiers: list[dict[str, Any]], events: list[dict[str, Any]], ratings: list[dict[str, Any]]) -> int:
+    """Add the contributions of dossiers just created by a history import, from the rows it wrote (column -> value;
+    they have no contributions yet: nothing to remove or lock, nothing to read back); the import calls it once a
+    batch, in the batch's transaction. Returns the counter rows changed."""
+    return _contribute(Loader().from_import(dossiers, events, ratings), None)
 
 
 def apply_codes(codes: Iterable[str]) -> int:

@@ -324,6 +324,6 @@ def test_look_ups_do_not_grow_with_the_rows(demo, frozen_clock):
     assert report.dossiers == len(lines)
     selects = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
     # existing codes, units, procedures, their versions, accounts: a handful per batch, whatever its size; then the
-    # index's read of the batch (dossiers_imported: dossiers, versions, fees, units, calendars, events, files,
-    # results, ratings, petitions), also a fixed number per batch
-    assert len(selects) <= 6 + 10, selects
+    # index's look-ups for the batch (dossiers_imported: versions, fees, units, calendars, petitions; the dossiers,
+    # events and ratings come with the signal, not read back), also a fixed number per batch
+    assert len(selects) <= 6 + 5, selects
