@@ -10,9 +10,11 @@ IDP_PORT ?= 8098
 # (OCRmyPDF runs Tesseract with the Vietnamese and English models; no Ghostscript needed).
 SYSTEM_RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-dejavu-core \
 	tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng
-# ... and what the tests add: compilemessages, the browser, PostgreSQL, pdfsig and an NSS trust store, SoftHSM.
+# ... and what the tests add: compilemessages, the browser, PostgreSQL, pdfsig and an NSS trust store, SoftHSM,
+# zbarimg (the second, independent QR decoder of the seal test).
 # (The accessibility checks also need npm, which this kind of machine has, for axe-core: package.json.)
-SYSTEM_TEST_PACKAGES := $(SYSTEM_RUN_PACKAGES) gettext chromium postgresql poppler-utils libnss3-tools softhsm2 opensc
+SYSTEM_TEST_PACKAGES := $(SYSTEM_RUN_PACKAGES) gettext chromium postgresql poppler-utils libnss3-tools softhsm2 opensc \
+	zbar-tools
 
 .PHONY: run test lint messages bench
 
